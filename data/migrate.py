@@ -1,0 +1,71 @@
+"""Schema migrations (Alembic), run from payapp itself: `payapp db upgrade`, and at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class SchemaMismatch(RuntimeError):
+    """The database's schema is not the one this version of payapp was written for."""
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def known_revisions() -> set[str]:
+    return {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def check_schema(engine: Engine) -> None:
+    """Stop when the database is behind or ahead of this payapp, naming the command to run."""
+    current = current_revision(engine)
+    head = head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise SchemaMismatch("the database has no payapp schema yet; run: payapp db upgrade")
+    if current in known_revisions():
+        raise SchemaMismatch(
+            f"the database schema ({current}) is older than this payapp ({head}); "
+            "run: payapp db upgrade"
+        )
+    raise SchemaMismatch(
+        f"the database schema ({current}) is newer than this payapp knows ({head}); "
+        "upgrade payapp (pip install --upgrade payapp) before using this database"
+    )
