@@ -7,7 +7,7 @@ touches a float: the parser reads text digit by digit and refuses anything it ca
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, getcontext
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -29,7 +29,9 @@ _EXPONENT = re.compile(r"[0-9.]e[+-]?[0-9]")
 _SHAPE = re.compile(r"^(?P<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.(?P<frac>[0-9]*))?$")
 
 
-def parse_decimal(text: str, *, places: int, what: str = "amount", currency: bool = True) -> Decimal:
+def parse_decimal(
+    text: str, *, places: int, what: str = "amount", currency: bool = True
+) -> Decimal:
     """Read `text` as an exact decimal with at most `places` decimals, or raise `MoneyError`.
 
     Accepted: `1234.56`, `1,234.56`, `$1,234.56`, `-12.00`, `(12.00)`, `-$5`, `$-5`.
@@ -72,11 +74,15 @@ def parse_decimal(text: str, *, places: int, what: str = "amount", currency: boo
 
     match = _SHAPE.match(body)
     if not match or (match.group("int") is None and not match.group("frac")):
+        if "," in body and _SHAPE.match(body.replace(",", "")):
+            raise MoneyError(f"{raw!r} has a misplaced comma; commas separate thousands: 1,234.56")
         raise MoneyError(f"{raw!r} is not a valid {what}")
     frac = match.group("frac") or ""
     if len(frac) > places:
         raise MoneyError(f"{raw!r} has {len(frac)} decimal places; at most {places} are allowed")
     digits = (match.group("int") or "0").replace(",", "")
+    if len(digits.lstrip("0")) + places > getcontext().prec:
+        raise MoneyError(f"{raw!r} has too many digits; the {what} is too large")
     value = Decimal(f"{digits}.{frac or '0'}")
     value = -value if negative else value
     return value.quantize(Decimal(1).scaleb(-places)) + 0  # +0 turns -0.00 into 0.00

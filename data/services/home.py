@@ -1,0 +1,184 @@
+"""What a person sees first: their invites, their commitments and their invoices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from data.models import (
+    AppUser,
+    BillingPeriod,
+    Commitment,
+    Company,
+    Invite,
+    InviteType,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Payment,
+    PeriodStatus,
+    Project,
+)
+from data.money import from_cents
+from data.services.access import visible_commitment_ids
+from data.services.actors import Actor
+from data.services.payments import PaymentStatus, payment_status
+from data.workflow import APPROVED_FOR_PAYMENT, STATUS_LABELS
+
+INVITE_TYPE_LABELS = {
+    InviteType.WORK_AND_MATERIALS: "Work and Materials",
+    InviteType.RETAINAGE_RELEASE: "Retainage Release",
+    InviteType.WORK_MATERIALS_AND_RETAINAGE: "Work, Materials, and Retainage",
+}
+
+
+@dataclass(frozen=True)
+class InviteRow:
+    invite_id: int
+    commitment_id: int
+    commitment: str  # number and title
+    invite_type: str
+    period_start: date
+    period_end: date
+    invited_by: str
+    due_on: date
+    days_left: int  # negative once overdue
+    response: str
+    invoice_id: int | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left < 0
+
+
+@dataclass(frozen=True)
+class CommitmentRow:
+    commitment_id: int
+    project: str
+    number: str
+    title: str
+    company: str
+    method: str
+    open_period_id: int | None
+    open_period_due: date | None
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    invoice_id: int
+    commitment_number: str
+    commitment_title: str
+    position: int
+    period_end: date
+    status: str
+    current_payment_due: Decimal
+    payment_status: PaymentStatus
+
+
+@dataclass(frozen=True)
+class Home:
+    actor: Actor
+    invites: tuple[InviteRow, ...]
+    commitments: tuple[CommitmentRow, ...]
+    invoices: tuple[InvoiceRow, ...]
+
+
+def _current_payment_due(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
+    """Line 8 of each invoice: what its own lines add to line 6 (earned less retainage)."""
+    if not invoice_ids:
+        return {}
+    il = InvoiceLine
+    net = (il.work_cents + il.new_stored_cents - il.stored_installed_cents
+           - il.retained_work_cents - il.retained_stored_cents
+           + il.released_work_cents + il.released_stored_cents)
+    rows = session.exec(select(il.invoice_id, func.sum(net))
+                        .where(col(il.invoice_id).in_(invoice_ids))
+                        .group_by(il.invoice_id)).all()
+    return {invoice_id: from_cents(int(total or 0)) for invoice_id, total in rows}
+
+
+def _paid(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
+    if not invoice_ids:
+        return {}
+    rows = session.exec(select(Payment.invoice_id, func.sum(Payment.amount_cents))
+                        .where(col(Payment.invoice_id).in_(invoice_ids))
+                        .group_by(Payment.invoice_id)).all()
+    return {invoice_id: from_cents(int(total or 0)) for invoice_id, total in rows}
+
+
+def home_for(session: Session, actor: Actor, *, today: date) -> Home:
+    visible = visible_commitment_ids(session, actor)
+    commitments_query = (
+        select(Commitment, Project, Company)
+        .join(Project, col(Project.id) == Commitment.project_id)
+        .join(Company, col(Company.id) == Commitment.contract_company_id)
+        .order_by(Project.number, Commitment.number)
+    )
+    if visible is not None:
+        commitments_query = commitments_query.where(col(Commitment.id).in_(visible))
+    commitment_rows = session.exec(commitments_query).all()
+    ids = [c.id for c, _, _ in commitment_rows if c.id is not None]
+    open_periods = {
+        p.project_id: p for p in session.exec(
+            select(BillingPeriod).where(BillingPeriod.status == PeriodStatus.OPEN.value)).all()
+    }
+    commitments = tuple(
+        CommitmentRow(
+            commitment_id=c.id or 0, project=f"{p.number} {p.name}", number=c.number,
+            title=c.title, company=co.name, method=c.accounting_method,
+            open_period_id=open_periods[p.id].id if p.id in open_periods else None,
+            open_period_due=open_periods[p.id].due_on if p.id in open_periods else None,
+        )
+        for c, p, co in commitment_rows
+    )
+    by_id = {c.id: c for c, _, _ in commitment_rows}
+
+    invite_rows = session.exec(
+        select(Invite, BillingPeriod, AppUser)
+        .join(BillingPeriod, col(BillingPeriod.id) == Invite.period_id)
+        .join(AppUser, col(AppUser.id) == Invite.invited_by_id)
+        .where(col(Invite.commitment_id).in_(ids))
+        .where(BillingPeriod.status == PeriodStatus.OPEN.value)
+        .order_by(BillingPeriod.due_on)
+    ).all()
+    invoice_for = {
+        (inv.commitment_id, inv.period_id): inv.id
+        for inv in session.exec(select(Invoice).where(col(Invoice.commitment_id).in_(ids))).all()
+    }
+    invites = tuple(
+        InviteRow(
+            invite_id=inv.id or 0, commitment_id=inv.commitment_id,
+            commitment=f"{by_id[inv.commitment_id].number} {by_id[inv.commitment_id].title}",
+            invite_type=INVITE_TYPE_LABELS[InviteType(inv.invite_type)],
+            period_start=period.starts_on, period_end=period.ends_on,
+            invited_by=user.display_name, due_on=period.due_on,
+            days_left=(period.due_on - today).days, response=inv.response,
+            invoice_id=invoice_for.get((inv.commitment_id, inv.period_id)),
+        )
+        for inv, period, user in invite_rows
+    )
+
+    invoices_found = session.exec(
+        select(Invoice).where(col(Invoice.commitment_id).in_(ids))
+        .order_by(col(Invoice.period_end).desc(), Invoice.commitment_id)
+    ).all()
+    invoice_ids = [i.id for i in invoices_found if i.id is not None]
+    due = _current_payment_due(session, invoice_ids)
+    paid = _paid(session, invoice_ids)
+    invoices = tuple(
+        InvoiceRow(
+            invoice_id=i.id or 0, commitment_number=by_id[i.commitment_id].number,
+            commitment_title=by_id[i.commitment_id].title, position=i.position,
+            period_end=i.period_end, status=STATUS_LABELS[InvoiceStatus(i.status)],
+            current_payment_due=due.get(i.id or 0, from_cents(0)),
+            payment_status=payment_status(
+                due.get(i.id or 0, from_cents(0)), paid.get(i.id or 0, from_cents(0)),
+                approved=InvoiceStatus(i.status) in APPROVED_FOR_PAYMENT),
+        )
+        for i in invoices_found
+    )
+    return Home(actor, invites, commitments, invoices)
