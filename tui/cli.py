@@ -1,0 +1,236 @@
+"""The `payapp` command. The bare command starts the app; the other commands never import textual,
+so that `payapp --help`, `payapp locate` or a cron job stay fast and need no terminal."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+
+def _decimal_option(kind: str):  # type: ignore[no-untyped-def]
+    """A click callback that reads a percentage or an amount with payapp's strict parser."""
+
+    def convert(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
+        from data.money import MoneyError, parse_money, parse_percent
+
+        if value is None:
+            return None
+        try:
+            return parse_percent(value) if kind == "percent" else parse_money(value)
+        except MoneyError as error:
+            raise click.BadParameter(str(error), param=param) from error
+
+    return convert
+
+
+def _fail(message: str) -> None:
+    click.echo(f"payapp: {message}", err=True)
+    sys.exit(1)
+
+
+def _open_database(url: str, *, auto_migrate: bool) -> Engine:
+    from data import migrate
+    from data.db import make_engine
+
+    engine = make_engine(url)
+    if auto_migrate:
+        migrate.upgrade(engine)
+    try:
+        migrate.check_schema(engine)
+    except migrate.SchemaMismatch as error:
+        _fail(str(error))
+    return engine
+
+
+def _run_app(engine: Engine, login: str, *, demo: bool) -> None:
+    from tui.app import PayApp
+
+    PayApp(engine, login=login, demo=demo).run()
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="payapp")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """payapp: subcontractor pay applications in the terminal.
+
+    Run without a command to open the app for your operating-system login on the configured
+    database (a local SQLite file unless PAYAPP_DATABASE_URL or the config file names another).
+    """
+    os.umask(0o077)
+    if ctx.invoked_subcommand is not None:
+        return
+    from data.config import ConfigError, choose_database
+
+    try:
+        choice = choose_database()
+    except ConfigError as error:
+        _fail(str(error))
+        return
+    engine = _open_database(choice.url, auto_migrate=choice.is_sqlite)
+    _run_app(engine, getpass.getuser(), demo=False)
+
+
+@main.command()
+@click.option("--as", "login", metavar="LOGIN", help="Act as this demo user (default: erin).")
+@click.option("--reset", is_flag=True, help="Delete the demo database and build it again.")
+@click.option("--no-app", is_flag=True, help="Only create the demo database; do not open the app.")
+def demo(login: str | None, reset: bool, no_app: bool) -> None:
+    """Open the app on a separate demo database, building it on first use.
+
+    The demo never touches your real database. Its users: erin and dan (invoice contacts),
+    pat (invoice administrator), sam (support), alex (system administrator).
+    """
+    from data.config import locations, sqlite_url
+    from data.demo import DEFAULT_DEMO_LOGIN, USERS, build_demo
+
+    where = locations()
+    path = where.demo_database_file
+    if reset:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = _open_database(sqlite_url(path), auto_migrate=True)
+    build_demo(engine, date.today())
+    chosen = login or DEFAULT_DEMO_LOGIN
+    if chosen not in {u.login for u in USERS}:
+        _fail(f"no demo user {chosen!r}; choose one of: " + ", ".join(u.login for u in USERS))
+    if no_app:
+        click.echo(f"Demo database ready: {path}")
+        return
+    _run_app(engine, chosen, demo=True)
+
+
+@main.command()
+def locate() -> None:
+    """Print where payapp keeps its config and data, and which database it uses."""
+    from sqlalchemy.engine import make_url
+
+    from data.config import ConfigError, choose_database, locations
+
+    where = locations()
+    click.echo(f"config file:       {where.config_file}"
+               f"{'' if where.config_file.exists() else '  (not present)'}")
+    click.echo(f"site config file:  {where.site_config_file}"
+               f"{'' if where.site_config_file.exists() else '  (not present)'}")
+    click.echo(f"data folder:       {where.data_dir}")
+    click.echo(f"demo database:     {where.demo_database_file}")
+    try:
+        choice = choose_database(where)
+    except ConfigError as error:
+        _fail(str(error))
+        return
+    url = make_url(choice.url)
+    click.echo(f"database in use:   {url.render_as_string(hide_password=True)}")
+    click.echo(f"  chosen by:       {choice.source}")
+    if url.get_backend_name() == "postgresql":
+        from data.credentials import resolve_password
+
+        click.echo(f"  password from:   {resolve_password(choice.url).source}")
+
+
+@main.group()
+def db() -> None:
+    """Database schema and credentials."""
+
+
+def _engine_for_admin() -> Engine:
+    from data.config import ConfigError, choose_database
+    from data.db import make_engine
+
+    try:
+        return make_engine(choose_database().url)
+    except ConfigError as error:
+        _fail(str(error))
+        raise
+
+
+@db.command()
+def upgrade() -> None:
+    """Migrate the database in use to this payapp's schema."""
+    from data import migrate
+
+    engine = _engine_for_admin()
+    before = migrate.current_revision(engine)
+    migrate.upgrade(engine)
+    after = migrate.current_revision(engine)
+    click.echo(f"schema {before or '(empty)'} -> {after}" if before != after
+               else f"schema already at {after}")
+
+
+@db.command()
+def current() -> None:
+    """Show the database's schema revision and this payapp's."""
+    from data import migrate
+
+    engine = _engine_for_admin()
+    click.echo(f"database: {migrate.current_revision(engine) or '(empty)'}")
+    click.echo(f"payapp:   {migrate.head_revision()}")
+
+
+@db.command()
+def login() -> None:
+    """Store the password of the shared PostgreSQL database in the system keyring."""
+    from sqlalchemy.engine import make_url
+
+    from data.config import choose_database
+    from data.credentials import KeyringUnavailable, keyring_problem, store_in_keyring
+
+    url = make_url(choose_database().url)
+    if url.get_backend_name() != "postgresql":
+        _fail("the database in use is not PostgreSQL; a local SQLite file needs no password")
+    problem = keyring_problem()
+    if problem:
+        from data.credentials import ALTERNATIVES
+
+        _fail(f"{problem}. Instead, {ALTERNATIVES}.")
+    password = click.prompt(f"Password for {url.username}@{url.host}", hide_input=True)
+    try:
+        store_in_keyring(url, password)
+    except KeyringUnavailable as error:
+        _fail(str(error))
+    click.echo("Password stored in the system keyring.")
+
+
+@main.command()
+@click.argument("sheet", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--retainage", metavar="PCT", callback=_decimal_option("percent"),
+              help="Retainage on completed work, in percent (e.g. 10).")
+@click.option("--stored-retainage", metavar="PCT", callback=_decimal_option("percent"),
+              help="Retainage on stored materials, in percent.")
+@click.option("--previous-certificates", metavar="AMOUNT", callback=_decimal_option("money"),
+              help="Line 7: total of previous certificates for payment.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def g702(sheet: Path, retainage: Decimal | None, stored_retainage: Decimal | None,
+         previous_certificates: Decimal | None, as_json: bool) -> None:
+    """Check a G703 continuation sheet (CSV) and print the G702 summary lines.
+
+    Names every row and total that disagrees with its own arithmetic; exits 1 when the sheet is
+    inconsistent, 2 when it cannot be read.
+    """
+    from data.money import ZERO
+    from data.sheet import SheetError, check_sheet_file
+
+    try:
+        report = check_sheet_file(
+            sheet,
+            retainage=retainage if retainage is not None else ZERO,
+            stored_retainage=stored_retainage if stored_retainage is not None else ZERO,
+            previous_certificates=(previous_certificates if previous_certificates is not None
+                                   else ZERO),
+        )
+    except SheetError as error:
+        click.echo(f"payapp g702: {error}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.as_text())
+    sys.exit(0 if report.consistent else 1)

@@ -1,0 +1,164 @@
+"""Home: the acting person's invites to bill, invoices and commitments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from tui.widgets.cells import day, money, plain, status
+
+if TYPE_CHECKING:
+    from data.services.home import Home
+    from tui.app import PayApp
+
+
+def _days_left(days: int) -> Text:
+    if days < 0:
+        return Text(f"{-days} d overdue", style="bold red")
+    if days == 0:
+        return Text("due today", style="bold yellow")
+    return Text(f"{days} d left")
+
+
+_RESPONSES = {"pending": "Not answered", "yes": "Yes", "no": "No"}
+
+
+class HomeScreen(Screen[None]):
+    DEFAULT_CSS = """
+    HomeScreen TabbedContent { height: 1fr; }
+    HomeScreen TabPane { height: 1fr; padding: 0; }
+    HomeScreen #who { height: 1; padding: 0 1; background: $boost; }
+    HomeScreen #problem { padding: 1 2; color: $error; }
+    HomeScreen DataTable { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("i", "tab('invites')", "Invites", id="home.invites"),
+        Binding("v", "tab('invoices')", "Invoices", id="home.invoices"),
+        Binding("c", "tab('commitments')", "Commitments", id="home.commitments"),
+        Binding("r", "refresh", "Refresh", id="home.refresh"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="who")
+        with TabbedContent(initial="invoices"):
+            with TabPane("Invites to bill", id="invites"):
+                yield DataTable(id="invites-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Invoices", id="invoices"):
+                yield DataTable(id="invoices-table", cursor_type="row", zebra_stripes=True)
+            with TabPane("Commitments", id="commitments"):
+                yield DataTable(id="commitments-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    @property
+    def payapp(self) -> PayApp:
+        return cast("PayApp", self.app)
+
+    def on_mount(self) -> None:
+        invites = self.query_one("#invites-table", DataTable)
+        invites.add_columns("Commitment", "Type", "Period", "Invited by", "Due", "", "Answer")
+        invoices = self.query_one("#invoices-table", DataTable)
+        invoices.add_columns("Commitment", "#", "Period end", "Status",
+                             Text("Payment Due", justify="right"), "Payment")
+        commitments = self.query_one("#commitments-table", DataTable)
+        commitments.add_columns("Number", "Title", "Company", "Method", "Project", "Open period")
+        self.load()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.query_one(f"#{tab}-table", DataTable).focus()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="home-load")
+    def load(self) -> None:
+        from data.db import reading
+        from data.services.actors import actor_for_login
+        from data.services.errors import NotAllowed, NotFound
+        from data.services.home import home_for
+
+        try:
+            with reading(self.payapp.engine) as session:
+                actor = actor_for_login(session, self.payapp.login)
+                home = home_for(session, actor, today=date.today())
+        except (NotFound, NotAllowed) as error:
+            message = (f"{error}. Ask your system administrator to add you "
+                       f"(payapp users add {self.payapp.login} ...).")
+            self.app.call_from_thread(self._show_problem, message)
+            return
+        self.app.call_from_thread(self._show, home)
+
+    def _show_problem(self, message: str) -> None:
+        self.query_one("#who", Static).update(Text(message, style="bold red"))
+
+    def _show(self, home: Home) -> None:
+        actor = home.actor
+        roles = ", ".join(sorted(r.value.replace("_", " ") for r in actor.roles))
+        demo = "  [demo: ctrl+p → Act as… to switch user]" if self.payapp.demo else ""
+        self.query_one("#who", Static).update(
+            Text(f"{actor.display_name} ({actor.login}) · {roles}{demo}"))
+        invites = self.query_one("#invites-table", DataTable)
+        invites.clear()
+        for row in home.invites:
+            invites.add_row(
+                plain(row.commitment), plain(row.invite_type),
+                plain(f"{row.period_start:%b %d} – {row.period_end:%b %d, %Y}"),
+                plain(row.invited_by), day(row.due_on), _days_left(row.days_left),
+                plain(_RESPONSES.get(row.response, row.response)),
+                key=f"invite:{row.invite_id}",
+            )
+        invoices = self.query_one("#invoices-table", DataTable)
+        invoices.clear()
+        for inv in home.invoices:
+            invoices.add_row(
+                plain(f"{inv.commitment_number} {inv.commitment_title}"), plain(str(inv.position)),
+                day(inv.period_end), status(inv.status), money(inv.current_payment_due),
+                plain(inv.payment_status.value), key=f"invoice:{inv.invoice_id}",
+            )
+        commitments = self.query_one("#commitments-table", DataTable)
+        commitments.clear()
+        for c in home.commitments:
+            commitments.add_row(
+                plain(c.number), plain(c.title), plain(c.company), plain(c.method.title()),
+                plain(c.project),
+                day(c.open_period_due) if c.open_period_due else plain("none"),
+                key=f"commitment:{c.commitment_id}",
+            )
+        tabs = self.query_one(TabbedContent)
+        tabs.get_tab("invites").label = Text(f"Invites to bill ({len(home.invites)})")
+        tabs.get_tab("invoices").label = Text(f"Invoices ({len(home.invoices)})")
+        tabs.get_tab("commitments").label = Text(f"Commitments ({len(home.commitments)})")
+        if home.invoices:
+            invoices.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value or ""
+        kind, _, ident = key.partition(":")
+        if kind == "invoice":
+            self.open_invoice(int(ident))
+        elif kind == "invite":
+            self.notify("Answering invites comes with the invoice-contact screens.",
+                        title="Invite")
+
+    def open_invoice(self, invoice_id: int) -> None:
+        from tui.screens.invoice import InvoiceScreen
+
+        self.app.push_screen(InvoiceScreen(invoice_id))
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Show invites to bill", "The invites of the open billing period",
+                            lambda: self.action_tab("invites"))
+        yield SystemCommand("Show invoices", "Your invoices, newest first",
+                            lambda: self.action_tab("invoices"))
+        yield SystemCommand("Show commitments", "The commitments you can see",
+                            lambda: self.action_tab("commitments"))
+        yield SystemCommand("Refresh", "Read the lists again from the database", self.load)

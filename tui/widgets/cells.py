@@ -1,0 +1,54 @@
+"""Table cells. Every string that came from the database is wrapped in `Text`, so that it is
+shown literally: a DataTable or Static would otherwise read `[...]` in it as markup."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from rich.text import Text
+
+from data.money import format_money, format_percent, format_quantity
+
+STATUS_STYLES = {
+    "Draft": "bold",
+    "Under Review": "bold cyan",
+    "Revise & Resubmit": "bold yellow",
+    "Pending Owner Approval": "bold magenta",
+    "Approved as Noted": "bold green",
+    "Approved": "bold green",
+}
+
+
+def plain(value: str, style: str = "") -> Text:
+    return Text(value, style=style, no_wrap=True, overflow="ellipsis")
+
+
+def money(value: Decimal, style: str = "") -> Text:
+    shown = format_money(value)
+    if value < 0 and not style:
+        style = "red"
+    return Text(shown, style=style, justify="right", no_wrap=True)
+
+
+def percent(value: Decimal | None) -> Text:
+    return Text("—" if value is None else format_percent(value), justify="right", no_wrap=True)
+
+
+def quantity(value: Decimal) -> Text:
+    return Text(format_quantity(value), justify="right", no_wrap=True)
+
+
+def unit_price(value: Decimal) -> Text:
+    """A unit price keeps the decimals it has beyond the cent: $9.40, $4.125."""
+    cents = value.quantize(Decimal("0.01"))
+    shown = format_money(cents) if cents == value else "$" + format_quantity(value)
+    return Text(shown, justify="right", no_wrap=True)
+
+
+def day(value: date) -> Text:
+    return Text(f"{value:%b %d, %Y}", no_wrap=True)
+
+
+def status(label: str) -> Text:
+    return Text(label, style=STATUS_STYLES.get(label, ""), no_wrap=True)
