@@ -103,7 +103,7 @@ CAPTIONS: dict[Column, str] = {
     Column.THIS_PERIOD: "Work Completed This Period",
     Column.STORED: "Materials Presently Stored",
     Column.COMPLETED: "Total Completed and Stored to Date",
-    Column.PERCENT: "% (G ÷ C)",
+    Column.PERCENT: "Percent Complete",
     Column.BALANCE: "Balance to Finish",
     Column.RETAINAGE: "Retainage",
 }
@@ -117,7 +117,7 @@ _MONEY_COLUMNS = (
     Column.BALANCE,
     Column.RETAINAGE,
 )
-_INPUT_COLUMNS = (Column.SCHEDULED, Column.PREVIOUS, Column.THIS_PERIOD, Column.STORED)
+_WORK_AND_STORED = (Column.PREVIOUS, Column.THIS_PERIOD, Column.STORED)  # G = D + E + F
 _OFFICIAL_LETTERS: dict[str, Column] = {c.value: c for c in Column if c is not Column.PERCENT}
 _RELETTERED: dict[Column, str] = {Column.PERCENT: "H", Column.BALANCE: "I", Column.RETAINAGE: "J"}
 _RELETTERED_LETTERS: dict[str, Column] = {
@@ -209,8 +209,8 @@ class UnreadableCell:
     @property
     def message(self) -> str:
         where = f"Line {self.line}, item {self.item}" if self.item else f"Line {self.line}"
-        return f'{where}: column {self.column} reads "{self.text}", which cannot be used: ' \
-               f"{self.reason}."
+        return (f'{where}: column {self.column} reads "{self.text}", which cannot be used: '
+                f"{self.reason}.")
 
     def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "item": self.item, "column": self.column, "text": self.text,
@@ -639,7 +639,8 @@ class _Rates:
             checked = "column I checked" if sheet_has_retainage else "the sheet has no column I"
             return f"{computed}; {checked}"
         if not sheet_has_retainage:
-            return f"{stored}; no rate for completed work and no column I on the sheet"
+            held = stored if self.stored else "none"
+            return f"{held}; no rate given for completed work and the sheet has no column I"
         if self.stored:
             return f"{stored}; the rest of column I counted as retainage on completed work"
         return "taken from column I (no rate given), all of it as retainage on completed work"
@@ -663,8 +664,9 @@ def _shown(value: Decimal, percentage: bool, places: int) -> str:
     return f"{value:.{places}f}%" if percentage else format_money(value)
 
 
-def _difference(row: SheetRow, layout: _Layout, column: Column, computed: Decimal,
-                how: str) -> Discrepancy | None:
+def _difference(row: SheetRow, layout: _Layout, column: Column, computed: Decimal, *,
+                is_totals: bool, how: str) -> Discrepancy | None:
+    """A discrepancy when the sheet states something other than `computed` in this cell."""
     stated = row.value(column)
     if stated is None or stated == computed:
         return None
@@ -673,10 +675,14 @@ def _difference(row: SheetRow, layout: _Layout, column: Column, computed: Decima
     if percentage:
         stated = stated.quantize(Decimal(1).scaleb(-places))
     letter = layout.letter(column)
-    message = (f"{row.where}: {letter} ({CAPTIONS[column]}) is "
-               f"{_shown(stated, percentage, places)} on the sheet; payapp computes "
-               f"{_shown(computed, percentage, places)} ({how}).")
-    return Discrepancy(row.line, row.item, letter, stated, computed, message, percentage)
+    said = f"{letter} ({CAPTIONS[column]}) is {_shown(stated, percentage, places)} on the sheet"
+    computed_text = _shown(computed, percentage, places)
+    if is_totals:
+        message = f"Totals row (line {row.line}): {said}; {how} {computed_text}."
+    else:
+        message = f"{row.where}: {said}; payapp computes {computed_text} ({how})."
+    return Discrepancy(None if is_totals else row.line, row.item, letter, stated, computed,
+                       message, percentage)
 
 
 def _rounded_percent(part: Decimal, whole: Decimal, places: int) -> Decimal:
@@ -685,18 +691,21 @@ def _rounded_percent(part: Decimal, whole: Decimal, places: int) -> Decimal:
 
 def _check_line(row: SheetRow, layout: _Layout, retainage: Decimal | None,
                 rates: _Rates) -> list[Discrepancy]:
-    completed = sum((row.amount(c) for c in _INPUT_COLUMNS[1:]), ZERO)
+    """Each derived cell of a line against payapp's value from the line's C, D, E and F."""
+    if not row.readable(*_WORK_AND_STORED):
+        return []
+    completed = sum((row.amount(c) for c in _WORK_AND_STORED), ZERO)
     scheduled = row.amount(Column.SCHEDULED)
-    found: list[Discrepancy | None] = []
-    if row.readable(Column.PREVIOUS, Column.THIS_PERIOD, Column.STORED):
-        found.append(_difference(row, layout, Column.COMPLETED, completed, "D + E + F"))
-        if row.readable(Column.SCHEDULED):
-            found.append(_difference(row, layout, Column.BALANCE, scheduled - completed, "C − G"))
-            if scheduled and row.percent is not None:
-                percent = _rounded_percent(completed, scheduled, row.percent_places)
-                found.append(_difference(row, layout, Column.PERCENT, percent, "G ÷ C"))
-        if retainage is not None:
-            found.append(_difference(row, layout, Column.RETAINAGE, retainage, rates.formula))
+    expected: list[tuple[Column, Decimal, str]] = [(Column.COMPLETED, completed, "D + E + F")]
+    if row.readable(Column.SCHEDULED):
+        expected.append((Column.BALANCE, scheduled - completed, "C − G"))
+        if scheduled:
+            percent = _rounded_percent(completed, scheduled, row.percent_places)
+            expected.append((Column.PERCENT, percent, "G ÷ C"))
+    if retainage is not None:
+        expected.append((Column.RETAINAGE, retainage, rates.formula))
+    found = (_difference(row, layout, column, value, is_totals=False, how=how)
+             for column, value, how in expected)
     return [d for d in found if d is not None]
 
 
@@ -707,43 +716,27 @@ def _footing(rows: Sequence[SheetRow], column: Column) -> Decimal | None:
     return sum((row.amount(column) for row in rows), ZERO)
 
 
-def _total_difference(totals: SheetRow, layout: _Layout, column: Column, footing: Decimal,
-                      how: str) -> Discrepancy | None:
-    stated = totals.value(column)
-    if stated is None or stated == footing:
-        return None
-    percentage = column is Column.PERCENT
-    places = totals.percent_places
-    if percentage:
-        stated = stated.quantize(Decimal(1).scaleb(-places))
-    letter = layout.letter(column)
-    message = (f"Totals row (line {totals.line}): {letter} ({CAPTIONS[column]}) is "
-               f"{_shown(stated, percentage, places)} on the sheet; {how} "
-               f"{_shown(footing, percentage, places)}.")
-    return Discrepancy(None, totals.item, letter, stated, footing, message, percentage)
-
-
 def _check_totals(totals: SheetRow, rows: Sequence[SheetRow],
                   layout: _Layout) -> list[Discrepancy]:
     found: list[Discrepancy | None] = []
     for column in _MONEY_COLUMNS:
         footing = _footing(rows, column)
         if footing is not None:
-            found.append(_total_difference(totals, layout, column, footing,
-                                           "the lines add up to"))
+            found.append(_difference(totals, layout, column, footing, is_totals=True,
+                                     how="the lines add up to"))
     completed = _completed_footing(rows, layout)
     scheduled = _footing(rows, Column.SCHEDULED)
     if completed is not None and scheduled and totals.percent is not None:
         percent = _rounded_percent(completed, scheduled, totals.percent_places)
-        found.append(_total_difference(totals, layout, Column.PERCENT, percent,
-                                       "the lines' G ÷ C is"))
+        found.append(_difference(totals, layout, Column.PERCENT, percent, is_totals=True,
+                                 how="the lines' G ÷ C is"))
     return [d for d in found if d is not None]
 
 
 def _completed_footing(rows: Sequence[SheetRow], layout: _Layout) -> Decimal | None:
     if layout.has(Column.COMPLETED):
         return _footing(rows, Column.COMPLETED)
-    inputs = [_footing(rows, c) for c in _INPUT_COLUMNS[1:]]
+    inputs = [_footing(rows, c) for c in _WORK_AND_STORED]
     return None if None in inputs else sum((i for i in inputs if i is not None), ZERO)
 
 

@@ -1,0 +1,306 @@
+"""data/sheet.py: checking a G703 continuation sheet received from outside payapp.
+
+The expected G702 amounts are worked out by hand from the fixtures (tests/fixtures/sheets/):
+
+official.csv, 10 % retainage on work (D + E), 5 % on stored materials (F):
+  line  C           D + E       F          work ret.  stored ret.
+  1     12,000.00    6,000.00       0.00     600.00     0.00
+  2     25,000.00   25,000.00       0.00   2,500.00     0.00
+  3     40,000.00   18,500.00   3,000.00   1,850.00   150.00
+  4     18,500.00    2,096.30   1,250.00     209.63    62.50   (209.630)
+  5      9,750.00    1,234.65       0.00     123.47     0.00   (123.465, half-up)
+  CO-1   3,250.00    1,625.00       0.00     162.50     0.00
+  1 = 108,500.00 − 3,250.00 = 105,250.00; 2 = 3,250.00; 3 = 108,500.00
+  4 = 40,234.65 + 14,221.30 + 4,250.00 = 58,705.95
+  5a = 5,445.60; 5b = 212.50; 5 = 5,658.10; 6 = 58,705.95 − 5,658.10 = 53,047.85
+  7 = 36,000.00; 8 = 17,047.85; 9 = 108,500.00 − 53,047.85 = 55,452.15
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from data.sheet import SheetError, SheetReport, check_sheet_file, check_sheet_text
+
+D = Decimal
+SHEETS = Path(__file__).parent / "fixtures" / "sheets"
+
+OFFICIAL_G702 = {
+    "1": D("105250.00"),
+    "2": D("3250.00"),
+    "3": D("108500.00"),
+    "4": D("58705.95"),
+    "5a": D("5445.60"),
+    "5b": D("212.50"),
+    "5": D("5658.10"),
+    "6": D("53047.85"),
+    "7": D("36000.00"),
+    "8": D("17047.85"),
+    "9": D("55452.15"),
+}
+
+
+def check(name: str, **options: Decimal) -> SheetReport:
+    return check_sheet_file(SHEETS / name, **options)
+
+
+def at_ten_and_five(name: str) -> SheetReport:
+    return check(name, retainage=D(10), stored_retainage=D(5), previous_certificates=D(36000))
+
+
+def g702(report: SheetReport) -> dict[str, Decimal]:
+    return {number: amount for number, _, amount in report.g702_lines}
+
+
+def problems(report: SheetReport) -> list[tuple[int | None, str, str, Decimal, Decimal]]:
+    return [(d.line, d.item, d.column, d.sheet, d.computed) for d in report.discrepancies]
+
+
+# --- correct sheets in the three layouts ------------------------------------------------------
+
+
+def test_official_names_give_the_g702_lines_worked_out_by_hand() -> None:
+    report = at_ten_and_five("official.csv")
+
+    assert g702(report) == OFFICIAL_G702
+    assert report.discrepancies == ()
+    assert report.unreadable == ()
+    assert report.consistent
+
+
+def test_official_sheet_rows_are_read_with_file_lines_and_change_orders() -> None:
+    report = at_ten_and_five("official.csv")
+
+    # Line 1 of the file is a title, line 2 the header.
+    assert [(r.line, r.item, r.change_order) for r in report.rows] == [
+        (3, "1", False), (4, "2", False), (5, "3", False), (6, "4", False), (7, "5", False),
+        (8, "CO-1", True),
+    ]
+    concrete = report.rows[2]
+    assert (concrete.scheduled_value, concrete.previous_work, concrete.this_period,
+            concrete.stored) == (D("40000.00"), D("10000.00"), D("8500.00"), D("3000.00"))
+    assert report.rows[0].stored == D("0.00")  # blank cell
+    assert report.totals is not None
+    assert (report.totals.line, report.totals.description) == (9, "Grand Total")
+    assert report.relettered is False
+
+
+def test_letters_a_to_i_with_a_bom_and_a_change_order_heading() -> None:
+    report = at_ten_and_five("letters.csv")
+
+    assert g702(report) == OFFICIAL_G702
+    assert report.consistent
+    assert report.rows[0].item == "1"  # the BOM does not hide column A
+    assert [r.item for r in report.rows if r.change_order] == ["6"]
+    assert report.rows[0].percent_places == 1
+    assert report.relettered is False
+
+
+def test_relettered_sheet_reads_h_as_percent_i_as_balance_j_as_retainage() -> None:
+    # The J column alone decides: the percentages under H carry no "%" sign in this sheet.
+    report = at_ten_and_five("relettered.csv")
+
+    assert report.relettered is True
+    first = report.rows[0]
+    assert (first.percent, first.balance, first.retainage) == (D(50), D("6000.00"), D("600.00"))
+    assert g702(report) == OFFICIAL_G702
+    assert report.consistent
+    assert report.totals is not None and report.totals.line == 8  # unlabelled last row
+
+
+def test_a_letters_row_under_the_names_is_part_of_the_header() -> None:
+    report = check("names_and_letters.csv")
+
+    # Not lines: the letters row, the subtotal row; "Retainage Released" is not column I.
+    assert [(r.line, r.item) for r in report.rows] == [(3, "1"), (5, "2")]
+    assert report.rows[0].retainage == D("3.00")
+    assert report.consistent
+    assert g702(report)["5a"] == D("3.50")
+
+
+def test_check_sheet_text_accepts_a_leading_bom() -> None:
+    text = (SHEETS / "letters.csv").read_bytes().decode("utf-8")
+    assert text.startswith("\ufeff")
+
+    report = check_sheet_text(text, retainage=D(10), stored_retainage=D(5))
+
+    assert report.rows[0].item == "1"
+    assert report.consistent
+
+
+def test_relettered_without_j_is_detected_from_percent_signs_under_h() -> None:
+    report = check("relettered_no_j.csv")
+
+    assert report.relettered is True
+    assert report.unreadable == ()
+    assert problems(report) == [(3, "2", "I", D("13500.00"), D("13000.00"))]
+    assert "Balance to Finish" in report.discrepancies[0].message
+
+
+# --- discrepancies ----------------------------------------------------------------------------
+
+
+def test_a_wrong_g_on_a_line_and_a_wrong_total_are_both_named() -> None:
+    report = check("wrong.csv")
+
+    assert problems(report) == [
+        (4, "3", "G", D("21000.00"), D("21500.00")),
+        (None, "", "E", D("14211.30"), D("14221.30")),
+    ]
+    row_message, total_message = (d.message for d in report.discrepancies)
+    assert "Line 4, item 3" in row_message and "$21,500.00" in row_message
+    assert "Totals row (line 8)" in total_message and "$14,221.30" in total_message
+    assert not report.consistent
+    # payapp computes G from D + E + F, not from the sheet's G.
+    assert g702(report)["4"] == D("58705.95")
+
+
+def test_percent_matches_when_it_equals_g_over_c_rounded_half_up_to_the_decimals_shown() -> None:
+    report = check("percent_rounding.csv")
+
+    # 490 / 4,000 = 12.25 % shown as 12.3 % is right; 125 / 1,000 = 12.5 % shown as 12 % is not.
+    assert problems(report) == [(3, "2", "G%", D(12), D(13))]
+    assert report.discrepancies[0].percentage is True
+
+
+def test_a_given_rate_checks_column_i_per_line() -> None:
+    report = check("official.csv", retainage=D(10))
+
+    # Without a stored rate, the stored part of I on lines 3 and 4 is not expected.
+    assert problems(report) == [
+        (5, "3", "I", D("2000.00"), D("1850.00")),
+        (6, "4", "I", D("272.13"), D("209.63")),
+    ]
+
+
+# --- retainage without a rate -----------------------------------------------------------------
+
+
+def test_without_a_rate_column_i_is_taken_as_retainage_on_work() -> None:
+    report = check("official.csv")
+
+    lines = g702(report)
+    assert (lines["5a"], lines["5b"], lines["5"]) == (D("5658.10"), D("0.00"), D("5658.10"))
+    assert lines["6"] == D("53047.85")
+    assert report.consistent
+    assert "column I" in report.retainage_basis
+
+
+def test_without_a_work_rate_a_stored_rate_splits_column_i() -> None:
+    report = check("official.csv", stored_retainage=D(5))
+
+    lines = g702(report)
+    assert (lines["5a"], lines["5b"]) == (D("5445.60"), D("212.50"))
+
+
+# --- unreadable cells, negatives, unusable files ----------------------------------------------
+
+
+def test_unreadable_cells_are_named_and_do_not_crash() -> None:
+    report = check("unreadable.csv")
+
+    assert [(u.line, u.item, u.column, u.text) for u in report.unreadable] == [
+        (2, "1", "D", "abc"),
+        (3, "2", "E", "1.234"),
+    ]
+    abc, too_precise = report.unreadable
+    assert "not a valid amount" in abc.reason
+    assert "3 decimal places" in too_precise.reason
+    assert 'reads "1.234"' in too_precise.message and "Line 3, item 2" in too_precise.message
+    # Checks that need an unreadable cell are skipped rather than reported as discrepancies.
+    assert report.discrepancies == ()
+    assert not report.consistent
+    # Unreadable cells count as zero: 2,000 + 1,000 + 500.
+    assert g702(report)["4"] == D("3500.00")
+    assert "2 unreadable cells" in report.as_text()
+
+
+def test_negative_amounts_in_parentheses() -> None:
+    report = check("negative.csv", retainage=D(10))
+
+    deduct = report.rows[1]
+    assert (deduct.scheduled_value, deduct.this_period, deduct.retainage) == (
+        D("-1500.00"), D("-600.00"), D("-60.00"))
+    assert deduct.change_order
+    assert report.consistent
+    assert g702(report) == {
+        "1": D("10000.00"),
+        "2": D("-1500.00"),
+        "3": D("8500.00"),
+        "4": D("4400.00"),
+        "5a": D("440.00"),  # 500.00 − 60.00: the deductive line gives retainage back
+        "5b": D("0.00"),
+        "5": D("440.00"),
+        "6": D("3960.00"),
+        "7": D("0.00"),
+        "8": D("3960.00"),
+        "9": D("4540.00"),
+    }
+
+
+def test_a_missing_scheduled_value_column_is_a_sheet_error() -> None:
+    with pytest.raises(SheetError, match=r"Scheduled Value \(column C\)"):
+        check("missing_c.csv")
+
+
+def test_a_missing_file_is_a_sheet_error(tmp_path: Path) -> None:
+    with pytest.raises(SheetError, match="no such file"):
+        check_sheet_file(tmp_path / "nowhere.csv")
+
+
+def test_text_without_a_header_is_a_sheet_error() -> None:
+    with pytest.raises(SheetError, match="no header row"):
+        check_sheet_text("just,some\nwords,here\n")
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def test_as_dict_is_json_ready() -> None:
+    report = check("wrong.csv", retainage=D(10), stored_retainage=D(5),
+                   previous_certificates=D(36000))
+
+    data = json.loads(json.dumps(report.as_dict()))
+    assert list(data["lines"]) == ["1", "2", "3", "4", "5a", "5b", "5", "6", "7", "8", "9"]
+    assert data["lines"]["8"] == "17047.85"
+    assert data["lines"]["4"] == "58705.95"
+    assert data["consistent"] is False
+    assert [(d["line"], d["column"], d["sheet"], d["computed"]) for d in data["discrepancies"]] == [
+        (4, "G", "21000.00", "21500.00"),
+        (None, "E", "14211.30", "14221.30"),
+    ]
+
+
+def test_previous_certificates_drive_line_8() -> None:
+    first = check("official.csv", retainage=D(10), stored_retainage=D(5))
+    later = check("official.csv", retainage=D(10), stored_retainage=D(5),
+                  previous_certificates=D("40000.00"))
+
+    assert (g702(first)["7"], g702(first)["8"]) == (D("0.00"), D("53047.85"))
+    assert (g702(later)["7"], g702(later)["8"]) == (D("40000.00"), D("13047.85"))
+    assert g702(later)["9"] == g702(first)["9"] == D("55452.15")
+
+
+def test_as_text_aligns_the_g702_table_then_lists_discrepancies_and_a_verdict() -> None:
+    text = check("wrong.csv", retainage=D(10), stored_retainage=D(5),
+                 previous_certificates=D(36000)).as_text()
+    lines = text.splitlines()
+
+    table = [line for line in lines if line.startswith("  ")]
+    assert len(table) == 11
+    assert len({len(line) for line in table}) == 1  # amounts right-aligned in one column
+    assert table[9].split()[0] == "8" and table[9].endswith("$17,047.85")
+    assert lines[-3].startswith("Line 4, item 3: G")
+    assert lines[-2].startswith("Totals row (line 8): E")
+    assert lines[-1] == "Verdict: NOT consistent; 2 discrepancies on 6 lines."
+
+
+def test_as_text_verdict_for_a_consistent_sheet() -> None:
+    text = at_ten_and_five("official.csv").as_text()
+
+    assert text.splitlines()[-1].startswith("Verdict: consistent")
+    assert "$53,047.85" in text
