@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from data.db import writing
 from data.models import (
@@ -380,7 +380,9 @@ def _seed_change_orders(session: Session, commitment_id: int, approved: tuple[da
 
 def _sov_ids(session: Session, commitment_id: int) -> list[int]:
     rows = session.exec(
-        select(SovLine.id).where(SovLine.commitment_id == commitment_id).order_by(SovLine.position)
+        select(SovLine.id)
+        .where(SovLine.commitment_id == commitment_id)
+        .order_by(col(SovLine.position))
     ).all()
     return [r for r in rows if r is not None]
 

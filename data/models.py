@@ -15,8 +15,10 @@ from sqlalchemy import CheckConstraint, Index, MetaData, UniqueConstraint, text
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
-from data.billing import CapKind
-from data.billing import Method as AccountingMethod
+from data.billing import CapKind as CapKind
+from data.billing import Method
+
+AccountingMethod = Method
 
 # Stable constraint names, so that Alembic can drop and alter them on SQLite and PostgreSQL alike.
 SQLModel.metadata = MetaData(

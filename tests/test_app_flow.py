@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -16,7 +18,7 @@ from tui.widgets.sov_table import SovTable
 from tui.widgets.summary import SummaryPanel
 
 
-def _cell_texts(table: DataTable[object]) -> list[list[str]]:
+def _cell_texts(table: DataTable[Any]) -> list[list[str]]:
     rows = []
     for index in range(table.row_count):
         rows.append([c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(index)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from data.models import Commitment, CommitmentContact, ProjectAdministrator, Role
 from data.services.actors import Actor
@@ -45,6 +45,6 @@ def visible_commitment_ids(session: Session, actor: Actor) -> list[int] | None:
     if actor.has(Role.INVOICE_ADMINISTRATOR):
         ids.update(x for x in session.exec(
             select(Commitment.id).join(
-                ProjectAdministrator, ProjectAdministrator.project_id == Commitment.project_id
+                ProjectAdministrator, col(ProjectAdministrator.project_id) == Commitment.project_id
             ).where(ProjectAdministrator.user_id == actor.user_id)).all() if x is not None)
     return sorted(ids)

@@ -97,7 +97,7 @@ def _current_payment_due(session: Session, invoice_ids: list[int]) -> dict[int, 
            + il.released_work_cents + il.released_stored_cents)
     rows = session.exec(select(il.invoice_id, func.sum(net))
                         .where(col(il.invoice_id).in_(invoice_ids))
-                        .group_by(il.invoice_id)).all()
+                        .group_by(col(il.invoice_id))).all()
     return {invoice_id: from_cents(int(total or 0)) for invoice_id, total in rows}
 
 
@@ -106,7 +106,7 @@ def _paid(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
         return {}
     rows = session.exec(select(Payment.invoice_id, func.sum(Payment.amount_cents))
                         .where(col(Payment.invoice_id).in_(invoice_ids))
-                        .group_by(Payment.invoice_id)).all()
+                        .group_by(col(Payment.invoice_id))).all()
     return {invoice_id: from_cents(int(total or 0)) for invoice_id, total in rows}
 
 
@@ -143,7 +143,7 @@ def home_for(session: Session, actor: Actor, *, today: date) -> Home:
         .join(AppUser, col(AppUser.id) == Invite.invited_by_id)
         .where(col(Invite.commitment_id).in_(ids))
         .where(BillingPeriod.status == PeriodStatus.OPEN.value)
-        .order_by(BillingPeriod.due_on)
+        .order_by(col(BillingPeriod.due_on))
     ).all()
     invoice_for = {
         (inv.commitment_id, inv.period_id): inv.id
@@ -164,7 +164,7 @@ def home_for(session: Session, actor: Actor, *, today: date) -> Home:
 
     invoices_found = session.exec(
         select(Invoice).where(col(Invoice.commitment_id).in_(ids))
-        .order_by(col(Invoice.period_end).desc(), Invoice.commitment_id)
+        .order_by(col(Invoice.period_end).desc(), col(Invoice.commitment_id))
     ).all()
     invoice_ids = [i.id for i in invoices_found if i.id is not None]
     due = _current_payment_due(session, invoice_ids)

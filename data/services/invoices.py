@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
@@ -143,9 +144,10 @@ def _rate(stored: int) -> Decimal:
 
 def _previous_by_line(session: Session, invoice: Invoice) -> dict[int, _Previous]:
     il = InvoiceLine
-    rows = session.exec(
-        select(
-            il.sov_line_id,
+    # SQLModel's select() takes at most four columns; this grouped query needs six.
+    rows = session.connection().execute(
+        sa_select(
+            col(il.sov_line_id),
             func.sum(il.work_cents),
             func.sum(il.new_stored_cents - il.stored_installed_cents),
             func.sum(il.retained_work_cents - il.released_work_cents),
@@ -153,8 +155,9 @@ def _previous_by_line(session: Session, invoice: Invoice) -> dict[int, _Previous
             func.sum(func.coalesce(il.new_quantity_e4, 0)),
         )
         .join(Invoice, col(Invoice.id) == il.invoice_id)
-        .where(Invoice.commitment_id == invoice.commitment_id, Invoice.position < invoice.position)
-        .group_by(il.sov_line_id)
+        .where(col(Invoice.commitment_id) == invoice.commitment_id,
+               col(Invoice.position) < invoice.position)
+        .group_by(col(il.sov_line_id))
     ).all()
     return {row[0]: _Previous(*(int(v or 0) for v in row[1:])) for row in rows}
 
