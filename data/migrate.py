@@ -14,7 +14,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class SchemaMismatch(RuntimeError):
-    """The database's schema is not the one this version of payapp was written for."""
+    """The database's schema is not the one this version of payapp was written for.
+
+    `upgradable` is True when `payapp db upgrade` would fix it (an empty or older schema).
+    """
+
+    def __init__(self, message: str, *, upgradable: bool) -> None:
+        super().__init__(message)
+        self.upgradable = upgradable
 
 
 def _config() -> Config:
@@ -59,13 +66,16 @@ def check_schema(engine: Engine) -> None:
     if current == head:
         return
     if current is None:
-        raise SchemaMismatch("the database has no payapp schema yet; run: payapp db upgrade")
+        raise SchemaMismatch("the database has no payapp schema yet; run: payapp db upgrade",
+                             upgradable=True)
     if current in known_revisions():
         raise SchemaMismatch(
             f"the database schema ({current}) is older than this payapp ({head}); "
-            "run: payapp db upgrade"
+            "run: payapp db upgrade",
+            upgradable=True,
         )
     raise SchemaMismatch(
         f"the database schema ({current}) is newer than this payapp knows ({head}); "
-        "upgrade payapp (pip install --upgrade payapp) before using this database"
+        "upgrade payapp (pip install --upgrade payapp) before using this database",
+        upgradable=False,
     )

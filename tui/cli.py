@@ -44,12 +44,12 @@ def _open_database(url: str, *, auto_migrate: bool) -> Engine:
     from data.db import make_engine
 
     engine = make_engine(url)
-    if auto_migrate:
-        migrate.upgrade(engine)
     try:
         migrate.check_schema(engine)
     except migrate.SchemaMismatch as error:
-        _fail(str(error))
+        if not (auto_migrate and error.upgradable):
+            _fail(str(error))
+        migrate.upgrade(engine)
     return engine
 
 

@@ -1,0 +1,88 @@
+"""The real app in a real terminal: tmux runs `payapp demo`, we type and read the screen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.terminal
+
+PAYAPP = Path(sys.executable).with_name("payapp")
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def terminal(private_folders: Path) -> Iterator[Callable[..., str]]:
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs tmux (.ci/run installs it)")
+        pytest.skip("tmux is not installed")
+    assert PAYAPP.exists(), f"payapp is not installed next to {sys.executable}"
+    session = f"payapp-test-{uuid.uuid4().hex[:8]}"
+    env = {"XDG_DATA_HOME": str(private_folders / "data"),
+           "XDG_CONFIG_HOME": str(private_folders / "config"), "TERM": "xterm-256color"}
+    env_args = [arg for key, value in env.items() for arg in ("-e", f"{key}={value}")]
+
+    def start(*argv: str) -> str:
+        _tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24", *env_args,
+              " ".join([str(PAYAPP), *argv]))
+        return session
+
+    yield start
+    subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
+
+
+def _screen(session: str) -> str:
+    return _tmux("capture-pane", "-p", "-t", session)
+
+
+def _wait_for(session: str, text: str, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    shown = ""
+    while time.monotonic() < deadline:
+        shown = _screen(session)
+        if text in shown:
+            return shown
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; the screen shows:\n{shown}")
+
+
+def test_demo_home_screen_and_an_invoice_in_tmux(terminal: Callable[..., str]) -> None:
+    session = terminal("demo")
+    home = _wait_for(session, "Erin Walsh (erin)")
+    assert "Revise & Resubmit" in home
+    assert "$103,278.20" in home
+    assert "Quit" in home  # the footer shows the bindings
+
+    _tmux("send-keys", "-t", session, "Enter")
+    invoice = _wait_for(session, "Schedule of Values")
+    assert "SC-2417-016 Electrical · Invoice #3" in invoice
+    assert "Mobilization and general conditions" in invoice
+
+    _tmux("send-keys", "-t", session, "s")
+    summary = _wait_for(session, "Current Payment Due")
+    assert "$216,176.67" in summary  # line 7: line 6 of invoice #2
+    assert "$103,278.20" in summary
+
+    _tmux("send-keys", "-t", session, "Escape")
+    _wait_for(session, "Erin Walsh (erin)")
+    _tmux("send-keys", "-t", session, "C-q")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        done = subprocess.run(["tmux", "has-session", "-t", session], capture_output=True)
+        if done.returncode != 0:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("payapp did not quit on ctrl+q")
