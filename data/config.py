@@ -11,6 +11,7 @@ import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
@@ -51,6 +52,16 @@ def locations() -> Locations:
         site_config_file=Path(platformdirs.site_config_dir(APP_NAME)) / "config.toml",
         data_dir=Path(platformdirs.user_data_dir(APP_NAME)),
     )
+
+
+def redacted(url: str) -> str:
+    """The URL with its password, if any, replaced by ***: safe to print."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc[1]}"))
 
 
 def sqlite_url(path: Path) -> str:

@@ -114,9 +114,7 @@ def demo(login: str | None, reset: bool, no_app: bool) -> None:
 @main.command()
 def locate() -> None:
     """Print where payapp keeps its config and data, and which database it uses."""
-    from sqlalchemy.engine import make_url
-
-    from data.config import ConfigError, choose_database, locations
+    from data.config import ConfigError, choose_database, locations, redacted
 
     where = locations()
     click.echo(f"config file:       {where.config_file}"
@@ -130,10 +128,9 @@ def locate() -> None:
     except ConfigError as error:
         _fail(str(error))
         return
-    url = make_url(choice.url)
-    click.echo(f"database in use:   {url.render_as_string(hide_password=True)}")
+    click.echo(f"database in use:   {redacted(choice.url)}")
     click.echo(f"  chosen by:       {choice.source}")
-    if url.get_backend_name() == "postgresql":
+    if choice.url.startswith("postgres"):
         from data.credentials import resolve_password
 
         click.echo(f"  password from:   {resolve_password(choice.url).source}")
