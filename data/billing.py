@@ -247,6 +247,8 @@ def compute_line(line: LineInput, *, work_rate: Decimal | None = None,
     # Materials retainage: held on new stored materials; when materials are installed their
     # retainage leaves the stored column (the work retainage on E now covers them).
     retained_stored = _percent_of(line.stored_rate, line.new_stored)
+    if allowance is not None:  # a sliding-scale cap counts all retainage held
+        retained_stored = allowance.take(retained_stored)
     moved_to_work = min(_percent_of(line.stored_rate, line.stored_installed),
                         line.previous_retainage_stored + retained_stored)
     retained_stored -= max(moved_to_work, ZERO)
@@ -384,14 +386,30 @@ class UnitProgress:
 
 @dataclass(frozen=True)
 class UnitLine:
+    """A unit-based line. Values are rounded on the cumulative quantity, so that billing the
+    whole quantity over any number of periods adds up to exactly the scheduled value: this
+    period's value is value(previous + new quantity) − previous value."""
+
     quantity: Decimal
     unit_price: Decimal
     previous_quantity: Decimal = ZERO
     unit: str = ""
+    previous_value: Decimal | None = None  # None: the previous quantity × price
 
     @property
     def scheduled_value(self) -> Decimal:
         return unit_value(self.quantity, self.unit_price)
+
+    @property
+    def _previous_value(self) -> Decimal:
+        if self.previous_value is not None:
+            return self.previous_value
+        return unit_value(self.previous_quantity, self.unit_price)
+
+    def value_of(self, new_quantity: Decimal) -> Decimal:
+        """Column E for `new_quantity` this period."""
+        total = unit_value(self.previous_quantity + new_quantity, self.unit_price)
+        return total - self._previous_value
 
     def _percent(self, new_quantity: Decimal) -> Decimal | None:
         if not self.quantity:
@@ -400,7 +418,7 @@ class UnitLine:
 
     def from_new_quantity(self, new_quantity: Decimal) -> UnitProgress:
         new_quantity = new_quantity.quantize(_QUANTITY_STEP, rounding=ROUND_HALF_UP)
-        return UnitProgress(new_quantity, unit_value(new_quantity, self.unit_price),
+        return UnitProgress(new_quantity, self.value_of(new_quantity),
                             self._percent(new_quantity))
 
     def from_total_percent(self, percent: Decimal) -> UnitProgress:
@@ -412,7 +430,9 @@ class UnitLine:
         new_value = round_cents(new_value)
         if not self.unit_price:
             return UnitProgress(ZERO, new_value, self._percent(ZERO), override=bool(new_value))
-        quantity = (new_value / self.unit_price).quantize(_QUANTITY_STEP, rounding=ROUND_HALF_UP)
-        override = unit_value(quantity, self.unit_price) != new_value
+        total = ((self._previous_value + new_value) / self.unit_price).quantize(
+            _QUANTITY_STEP, rounding=ROUND_HALF_UP)
+        quantity = total - self.previous_quantity
+        override = self.value_of(quantity) != new_value
         return UnitProgress(quantity, new_value, self._percent(quantity), override=override)
 

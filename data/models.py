@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, MetaData, UniqueConstraint, text
+from sqlalchemy import BigInteger, CheckConstraint, Index, MetaData, UniqueConstraint, text
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -208,7 +208,7 @@ class RetainageRule(Versioned, table=True):
     rate_e4: int
     cap_kind: str = Field(max_length=32)
     cap_percent_e4: int | None = None
-    cap_cents: int | None = None
+    cap_cents: int | None = Field(default=None, sa_type=BigInteger)
 
     __table_args__ = (
         UniqueConstraint("commitment_id", "position"),
@@ -263,9 +263,9 @@ class SovLine(Versioned, table=True):
     item_no: str = Field(max_length=20)
     description: str = Field(max_length=500)
     budget_code: str = Field(default="", max_length=50)
-    scheduled_value_cents: int | None = None
-    quantity_e4: int | None = None
-    unit_price_e4: int | None = None
+    scheduled_value_cents: int | None = Field(default=None, sa_type=BigInteger)
+    quantity_e4: int | None = Field(default=None, sa_type=BigInteger)
+    unit_price_e4: int | None = Field(default=None, sa_type=BigInteger)
     unit: str = Field(default="", max_length=20)
 
     __table_args__ = (
@@ -360,18 +360,18 @@ class InvoiceLine(Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True, ondelete="CASCADE")
     sov_line_id: int = Field(foreign_key="sov_line.id", index=True)
-    work_cents: int = Field(default=0)  # column E
-    new_quantity_e4: int | None = None  # unit-based lines
+    work_cents: int = Field(default=0, sa_type=BigInteger)  # column E
+    new_quantity_e4: int | None = Field(default=None, sa_type=BigInteger)  # unit-based lines
     value_override: bool = Field(default=False)
-    new_stored_cents: int = Field(default=0)
-    stored_installed_cents: int = Field(default=0)
+    new_stored_cents: int = Field(default=0, sa_type=BigInteger)
+    stored_installed_cents: int = Field(default=0, sa_type=BigInteger)
     work_retainage_e4: int = Field(default=0)
     stored_retainage_e4: int = Field(default=0)
-    release_requested_cents: int = Field(default=0)
-    retained_work_cents: int = Field(default=0)
-    retained_stored_cents: int = Field(default=0)
-    released_work_cents: int = Field(default=0)
-    released_stored_cents: int = Field(default=0)
+    release_requested_cents: int = Field(default=0, sa_type=BigInteger)
+    retained_work_cents: int = Field(default=0, sa_type=BigInteger)
+    retained_stored_cents: int = Field(default=0, sa_type=BigInteger)
+    released_work_cents: int = Field(default=0, sa_type=BigInteger)
+    released_stored_cents: int = Field(default=0, sa_type=BigInteger)
     review: str = Field(default=LineReview.PENDING.value, max_length=16)
     review_comment: str = Field(default="", max_length=2000)
 
@@ -407,7 +407,7 @@ class Attachment(SQLModel, table=True):
 class Payment(Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True)
-    amount_cents: int
+    amount_cents: int = Field(sa_type=BigInteger)
     paid_on: date
     reference: str = Field(default="", max_length=100)
     recorded_by_id: int = Field(foreign_key="app_user.id")

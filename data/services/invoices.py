@@ -479,10 +479,11 @@ def save_lines(session: Session, actor: Actor, invoice_id: int,
         if entry.new_quantity is not None:
             if sov.quantity_e4 is None or sov.unit_price_e4 is None:
                 raise Invalid(f"line {sov.item_no} is not billed by quantity")
+            before_now = previous.get(sov_line_id, _Previous())
             unit_line = UnitLine(from_scaled(sov.quantity_e4, QUANTITY_SCALE),
                                  from_scaled(sov.unit_price_e4, QUANTITY_SCALE),
-                                 from_scaled(previous.get(sov_line_id, _Previous()).quantity,
-                                             QUANTITY_SCALE))
+                                 from_scaled(before_now.quantity, QUANTITY_SCALE),
+                                 previous_value=from_cents(before_now.work))
             progress = unit_line.from_new_quantity(entry.new_quantity)
             line.new_quantity_e4 = int(progress.new_quantity * QUANTITY_SCALE)
             line.work_cents = to_cents(progress.new_value)
