@@ -49,6 +49,7 @@ from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import Conflict, Invalid, NotAllowed, NotFound
 from data.services.payments import PaymentStatus, paid_cents, payment_status
+from data.wording import word
 from data.workflow import (
     APPROVED_FOR_PAYMENT,
     STATUS_LABELS,
@@ -126,7 +127,8 @@ class InvoiceView:
 
     @property
     def title(self) -> str:
-        return f"{self.commitment_number} {self.commitment_title} · Invoice #{self.position}"
+        label = word("Invoice #", self.point_of_view)
+        return f"{self.commitment_number} {self.commitment_title} · {label}{self.position}"
 
 
 @dataclass(frozen=True)
