@@ -63,6 +63,8 @@ def _pgpass_fields(line: str) -> list[str]:
 def pgpass_has_entry(url: URL, path: Path | None = None) -> bool:
     path = path or _pgpass_path()
     try:
+        if path.stat().st_mode & 0o077:
+            return False  # libpq ignores a password file that others can read
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return False
@@ -72,7 +74,8 @@ def pgpass_has_entry(url: URL, path: Path | None = None) -> bool:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         fields = _pgpass_fields(line)
-        if len(fields) == 5 and all(f in ("*", w) for f, w in zip(fields[:4], wanted, strict=True)):
+        # The password is whatever follows the fourth field, colons included.
+        if len(fields) >= 5 and all(f in ("*", w) for f, w in zip(fields[:4], wanted, strict=True)):
             return True
     return False
 

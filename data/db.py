@@ -83,12 +83,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
-    """A read-only unit of work; rolled back at the end."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-        finally:
-            session.rollback()
+    """A read-only unit of work. Closing it ends the transaction and detaches what it loaded,
+    which stays readable (nothing is expired)."""
+    with Session(engine) as session:
+        yield session
 
 
 @contextmanager

@@ -438,13 +438,14 @@ def change_status(session: Session, actor: Actor, invoice_id: int, target: Invoi
     return invoice
 
 
-def _refuse_forbidden_overbilling(session: Session, invoice: Invoice,
-                                  commitment: Commitment) -> None:
+def _refuse_forbidden_overbilling(session: Session, invoice: Invoice, commitment: Commitment,
+                                  computed: billing.Invoice | None = None) -> None:
     project = session.get(Project, commitment.project_id)
     assert project is not None
     if project.overbilling_allowed:
         return
-    over = _compute(session, invoice).result.problem_lines(billing.Problem.OVERBILLED)
+    computed = computed or _compute(session, invoice).result
+    over = computed.problem_lines(billing.Problem.OVERBILLED)
     if over:
         items = ", ".join(r.line.item_no for r in over)
         raise Invalid(f"this project does not allow overbilling; lines billed past their "
@@ -508,6 +509,7 @@ def save_lines(session: Session, actor: Actor, invoice_id: int,
                          before=before, after=after)
     session.flush()
     result = store_retainage(session, invoice)
+    _refuse_forbidden_overbilling(session, invoice, commitment, result)
     too_much = result.problem_lines(billing.Problem.RELEASE_EXCEEDS_HELD)
     if too_much:
         first = too_much[0]
