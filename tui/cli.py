@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,9 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 
-def _decimal_option(kind: str):  # type: ignore[no-untyped-def]
+def _decimal_option(
+    kind: str,
+) -> Callable[[click.Context, click.Parameter, str | None], Decimal | None]:
     """A click callback that reads a percentage or an amount with payapp's strict parser."""
 
     def convert(_ctx: click.Context, param: click.Parameter, value: str | None) -> Decimal | None:
