@@ -96,10 +96,10 @@ class InvoiceScreen(Screen[None]):
         grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1)
         dim = "dim"
-        access = "editable" if view.editable else "read-only"
+        access = "" if view.editable else "  (read-only)"
         grid.add_row(Text(view.title, style="bold"),
                      Text.assemble(status(view.status_label), ("  Payment ", dim),
-                                   view.payment_status.value, (f"  ({access})", dim)))
+                                   view.payment_status.value, (access, dim)))
         grid.add_row(Text.assemble(("Company ", dim), view.contract_company),
                      Text.assemble(("Invoice no. ", dim), view.invoice_number or "—",
                                    ("  Type ", dim), BILLING_TYPES.get(view.billing_type, "")))
