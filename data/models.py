@@ -417,17 +417,25 @@ class Payment(Versioned, table=True):
 
 
 class AuditEntry(SQLModel, table=True):
-    """Append-only history: who did what to which row, with the values before and after (JSON)."""
+    """Append-only history: who did what to which row, with the values before and after (JSON).
+
+    `actor_login` is what payapp says; `db_role` is what PostgreSQL authenticated, filled in by
+    a trigger that also chains each entry to the previous one by `hash` (data/audit_chain.py).
+    On SQLite payapp fills the chain itself and `db_role` stays empty.
+    """
 
     __tablename__ = "audit_entry"
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utc_now)
     actor_login: str = Field(max_length=64)
+    db_role: str | None = Field(default=None, max_length=64)
     action: str = Field(max_length=64)
     entity: str = Field(max_length=64)
     entity_id: int | None = None
     before: str = Field(default="")
     after: str = Field(default="")
+    prev_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
     __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)

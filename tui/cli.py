@@ -82,7 +82,16 @@ def main(ctx: click.Context) -> None:
         _fail(str(error))
         return
     engine = _open_database(choice.url, auto_migrate=choice.is_sqlite)
-    _run_app(engine, getpass.getuser(), demo=False)
+    login = getpass.getuser()
+    if not choice.is_sqlite:
+        from data.roles import UnsafeRole, check_runtime_role, session_role
+
+        try:
+            check_runtime_role(engine)
+        except UnsafeRole as error:
+            _fail(str(error))
+        login = session_role(engine)  # on a shared database, the database says who you are
+    _run_app(engine, login, demo=False)
 
 
 @main.command()
@@ -234,3 +243,83 @@ def g702(sheet: Path, retainage: Decimal | None, stored_retainage: Decimal | Non
         sys.exit(2)
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.as_text())
     sys.exit(0 if report.consistent else 1)
+
+
+@main.group()
+def users() -> None:
+    """Manage payapp users (system administrators): on PostgreSQL, with their login roles."""
+
+
+_ROLE_CHOICES = click.Choice(
+    ["invoice_contact", "invoice_administrator", "support", "system_administrator"])
+
+
+@users.command("add")
+@click.argument("login")
+@click.option("--company", required=True, help="The user's company (created if new).")
+@click.option("--role", "roles", multiple=True, required=True, type=_ROLE_CHOICES,
+              help="A role; repeat for several.")
+@click.option("--name", default="", help="Display name (default: the login).")
+@click.option("--email", default="", help="Email address for notifications.")
+@click.option("--general-contractor", is_flag=True,
+              help="A new company is the general contractor (default: a subcontractor).")
+def users_add(login: str, company: str, roles: tuple[str, ...], name: str, email: str,
+              general_contractor: bool) -> None:
+    """Create a user and, on PostgreSQL, their own login role, in one step."""
+    from data.models import CompanyKind, Role
+    from data.roles import UserError, add_user
+
+    kind = CompanyKind.GENERAL_CONTRACTOR if general_contractor else CompanyKind.SUBCONTRACTOR
+    try:
+        row = add_user(_engine_for_admin(), login, company=company,
+                       roles=frozenset(Role(r) for r in roles), display_name=name,
+                       email=email, company_kind=kind)
+    except UserError as error:
+        _fail(str(error))
+        return
+    click.echo(f"added {row.login} ({row.display_name}), {row.company}: {', '.join(row.roles)}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List the users, their company, roles and whether they can log in."""
+    from data.roles import list_users
+
+    for row in list_users(_engine_for_admin()):
+        state = "" if row.active else "  (disabled)"
+        click.echo(f"{row.login:<20} {row.display_name:<24} {row.company:<32} "
+                   f"{', '.join(row.roles)}{state}")
+
+
+@users.command("disable")
+@click.argument("login")
+def users_disable(login: str) -> None:
+    """Stop a user from opening payapp (their database role can no longer log in)."""
+    from data.roles import UserError, disable_user
+
+    try:
+        disable_user(_engine_for_admin(), login)
+    except UserError as error:
+        _fail(str(error))
+    click.echo(f"disabled {login}")
+
+
+@main.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; exits 1 when an entry was edited or deleted."""
+    from sqlmodel import Session
+
+    from data.audit_chain import verify_database
+
+    with Session(_engine_for_admin()) as session:
+        count, breaks = verify_database(session)
+    for found in breaks:
+        click.echo(f"entry {found.entry_id}: {found.problem}")
+    click.echo(f"{count} entries read; " + ("the chain is intact" if not breaks
+                                           else f"{len(breaks)} problem(s)"))
+    sys.exit(1 if breaks else 0)

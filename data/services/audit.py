@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+from data.audit_chain import append
 from data.models import AuditEntry
 from data.services.actors import Actor
 
@@ -27,5 +28,5 @@ def _json(values: Mapping[str, object] | None) -> str:
 def record(session: Session, actor: Actor, action: str, entity: str, entity_id: int | None,
            before: Mapping[str, object] | None = None,
            after: Mapping[str, object] | None = None) -> None:
-    session.add(AuditEntry(actor_login=actor.login, action=action, entity=entity,
-                           entity_id=entity_id, before=_json(before), after=_json(after)))
+    append(session, AuditEntry(actor_login=actor.login, action=action, entity=entity,
+                               entity_id=entity_id, before=_json(before), after=_json(after)))
