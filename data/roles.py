@@ -100,6 +100,18 @@ def _ensure_database_role(session: Session, login: str, roles: frozenset[Role]) 
     session.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO {role}'))
 
 
+def ensure_login_role(engine: Engine, login: str) -> None:
+    """Give an existing payapp user their PostgreSQL login role (again), matching their roles."""
+    if engine.dialect.name != "postgresql":
+        return
+    with writing(engine) as session:
+        user = session.exec(select(AppUser).where(AppUser.login == login)).first()
+        if user is None:
+            raise UserError(f"there is no user {login!r}")
+        roles = session.exec(select(UserRole.role).where(UserRole.user_id == user.id)).all()
+        _ensure_database_role(session, login, frozenset(Role(r) for r in roles))
+
+
 def add_user(engine: Engine, login: str, *, company: str, roles: frozenset[Role],
              display_name: str = "", email: str = "",
              company_kind: CompanyKind = CompanyKind.SUBCONTRACTOR) -> UserRow:

@@ -1,0 +1,294 @@
+"""The shared database keeps each company's rows to itself, whoever asks and however.
+
+Runs only on PostgreSQL: the demo project is loaded by the server's superuser, then each demo
+person connects as their own role (erin and dan: contacts of two different subcontractors;
+pat: the general contractor's invoice administrator; sam: support)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, col, select
+
+from data import migrate
+from data.audit_chain import verify_database
+from data.db import make_engine, reading, writing
+from data.demo import build_demo
+from data.models import AuditEntry, Commitment, Invoice, Role
+from data.roles import UnsafeRole, add_user, check_runtime_role, ensure_login_role
+from data.services.actors import actor_for_login
+from data.services.errors import NotFound
+from data.services.home import home_for
+from data.services.invoices import LineEntry, load_invoice, save_lines
+from tests.conftest import DEMO_TODAY
+from tui.cli import main
+
+pytestmark = pytest.mark.postgres
+
+PEOPLE = ("erin", "dan", "pat", "sam")
+Connect = Callable[[str], Engine]
+
+
+@pytest.fixture
+def admin(postgres_url: str) -> Iterator[Engine]:
+    """The demo on a fresh database, loaded by the superuser, with a login role per person."""
+    engine = make_engine(postgres_url)
+    migrate.upgrade(engine)
+    build_demo(engine, DEMO_TODAY)
+    for login in PEOPLE:
+        ensure_login_role(engine, login)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connect(admin: Engine, postgres_url: str) -> Iterator[Connect]:
+    engines: list[Engine] = []
+
+    def as_role(role: str) -> Engine:
+        engine = make_engine(make_url(postgres_url).set(username=role)
+                             .render_as_string(hide_password=False))
+        engines.append(engine)
+        return engine
+
+    yield as_role
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def scratch_roles(postgres_server: str) -> Iterator[list[str]]:
+    """Names for roles a test creates; dropped afterwards (roles belong to the whole server)."""
+    names: list[str] = []
+    yield names
+    engine = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        for name in names:
+            connection.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
+    engine.dispose()
+
+
+def _scalar(engine: Engine, sql: str) -> object:
+    with engine.connect() as connection:
+        return connection.execute(text(sql)).scalar_one()
+
+
+def _column(engine: Engine, sql: str) -> set[object]:
+    with engine.connect() as connection:
+        return set(connection.execute(text(sql)).scalars())
+
+
+def _invoice_ids(admin: Engine, commitment_number: str) -> list[int]:
+    with Session(admin) as session:
+        rows = session.exec(select(Invoice.id).join(Commitment)
+                            .where(Commitment.number == commitment_number)).all()
+    return sorted(r for r in rows if r is not None)
+
+
+ELECTRICAL, CONCRETE = "SC-2417-016", "SC-2417-031"
+
+
+def test_each_role_sees_exactly_its_rows_in_plain_sql(connect: Connect) -> None:
+    erin, dan, pat, sam = (connect(p) for p in PEOPLE)
+    assert _column(erin, "SELECT number FROM commitment") == {ELECTRICAL}
+    assert _column(dan, "SELECT number FROM commitment") == {CONCRETE}
+    assert _column(pat, "SELECT number FROM commitment") == {ELECTRICAL, CONCRETE}
+    assert _column(sam, "SELECT number FROM commitment") == {ELECTRICAL, CONCRETE}
+    assert _scalar(erin, "SELECT count(*) FROM invoice") == 3
+    assert _scalar(dan, "SELECT count(*) FROM invoice") == 2
+    assert _scalar(pat, "SELECT count(*) FROM invoice") == 5
+    assert _scalar(erin, "SELECT count(*) FROM sov_line") == 29  # 25 + CCO 001, 002, PCO 003
+    assert _scalar(dan, "SELECT count(*) FROM sov_line") == 10
+    assert _scalar(dan, "SELECT count(*) FROM invoice_line il JOIN invoice i "
+                        "ON i.id = il.invoice_id") == 20
+    assert _scalar(dan, "SELECT count(*) FROM change_order") == 0
+    assert _scalar(dan, "SELECT count(*) FROM payment") == 2
+    companies = _column(erin, "SELECT name FROM company")
+    assert companies == {"Harbor Point Builders, Inc.", "Coastline Electric Co."}
+    assert "Coastline Electric Co." not in _column(dan, "SELECT name FROM company")
+    assert _column(erin, "SELECT login FROM app_user") == {"erin", "pat"}
+    assert _column(sam, "SELECT login FROM app_user") >= {"erin", "dan", "pat", "sam", "alex"}
+
+
+def test_each_person_sees_exactly_their_rows_through_payapp(admin: Engine,
+                                                            connect: Connect) -> None:
+    for login, expected in (("erin", {ELECTRICAL}), ("dan", {CONCRETE}),
+                            ("pat", {ELECTRICAL, CONCRETE}), ("sam", {ELECTRICAL, CONCRETE})):
+        with reading(connect(login)) as session:
+            home = home_for(session, actor_for_login(session, login), today=DEMO_TODAY)
+        assert {c.number for c in home.commitments} == expected, login
+        assert {i.commitment_number for i in home.invoices} == expected, login
+    dans_invoice = _invoice_ids(admin, CONCRETE)[0]
+    with reading(connect("erin")) as session, pytest.raises(NotFound):
+        load_invoice(session, actor_for_login(session, "erin"), dans_invoice)
+
+
+def test_a_contact_cannot_insert_into_another_companys_commitment(admin: Engine,
+                                                                  connect: Connect) -> None:
+    erin = connect("erin")
+    concrete = _scalar(admin, f"SELECT id FROM commitment WHERE number = '{CONCRETE}'")
+    period = _scalar(admin, "SELECT id FROM billing_period WHERE status = 'open'")
+    user = _scalar(admin, "SELECT id FROM app_user WHERE login = 'erin'")
+    with pytest.raises(ProgrammingError, match="row-level security"), erin.begin() as c:
+        c.execute(text(
+            "INSERT INTO invoice (commitment_id, period_id, position, status, invoice_type, "
+            "invoice_number, billing_date, period_start, period_end, billing_type, "
+            "created_by_id, created_at, version) VALUES (:c, :p, 9, 'draft', 'work_materials', "
+            "'', '2026-11-21', '2026-11-01', '2026-11-30', 'progress', :u, now(), 1)"),
+            {"c": concrete, "p": period, "u": user})
+    with pytest.raises(ProgrammingError, match="row-level security"), erin.begin() as c:
+        c.execute(text("INSERT INTO sov_line (commitment_id, position, item_no, description, "
+                       "budget_code, scheduled_value_cents, unit, version) "
+                       "VALUES (:c, 99, '99', 'x', '', 100, '', 1)"), {"c": concrete})
+    assert _scalar(admin, f"SELECT count(*) FROM invoice WHERE commitment_id = {concrete}") == 2
+
+
+def test_an_update_a_policy_stops_is_an_error_not_a_silent_success(connect: Connect) -> None:
+    erin = connect("erin")
+    # A contact sees her commitment but only an administrator may change it.
+    with pytest.raises(StaleDataError), writing(erin) as session:
+        commitment = session.exec(select(Commitment)).one()
+        commitment.title = "Electrical and lighting"
+        session.add(commitment)
+    assert _column(erin, "SELECT title FROM commitment") == {"Electrical"}
+
+
+def test_support_cannot_write_anything(admin: Engine, connect: Connect) -> None:
+    sam = connect("sam")
+    for statement in ("UPDATE invoice SET invoice_number = 'x'",
+                      "DELETE FROM payment",
+                      "INSERT INTO audit_entry (at, actor_login, action, entity, before, after) "
+                      "VALUES (now(), 'sam', 'x', 'x', '', '')"):
+        with pytest.raises(ProgrammingError, match="permission denied"), sam.begin() as c:
+            c.execute(text(statement))
+    assert _scalar(admin, "SELECT count(*) FROM invoice WHERE invoice_number = 'x'") == 0
+
+
+def test_nobody_can_change_or_delete_the_audit_trail(connect: Connect) -> None:
+    for login in ("erin", "pat"):
+        for statement in ("UPDATE audit_entry SET action = 'nothing'", "DELETE FROM audit_entry"):
+            with (pytest.raises(ProgrammingError, match="permission denied"),
+                  connect(login).begin() as c):
+                c.execute(text(statement))
+
+
+def test_the_audit_trail_names_the_role_the_database_authenticated(admin: Engine,
+                                                                   connect: Connect) -> None:
+    erin = connect("erin")
+    invoice_id = _invoice_ids(admin, ELECTRICAL)[-1]
+    mark = _scalar(admin, "SELECT max(id) FROM audit_entry")  # the demo was loaded as postgres
+    with writing(erin) as session:
+        view = load_invoice(session, actor_for_login(session, "erin"), invoice_id)
+        first = view.lines[0].sov_line_id
+        save_lines(session, actor_for_login(session, "erin"), invoice_id,
+                   {first: LineEntry(work=Decimal("4000.00"))})
+    # A forged entry claiming to be pat still records who really wrote it.
+    with erin.begin() as c:
+        c.execute(text("INSERT INTO audit_entry (at, actor_login, db_role, action, entity, "
+                       "before, after) VALUES ('2000-01-01', 'pat', 'pat', 'forged', 'x', '', "
+                       "'')"))
+    with Session(admin) as session:
+        edits = session.exec(select(AuditEntry).where(AuditEntry.action == "edit line")
+                             .where(col(AuditEntry.id) > mark)).all()
+        forged = session.exec(select(AuditEntry).where(AuditEntry.action == "forged")).one()
+        assert edits and all(e.db_role == "erin" for e in edits)
+        assert forged.db_role == "erin" and forged.at.year == date.today().year
+        count, breaks = verify_database(session)
+    assert count > 40 and breaks == []
+
+
+def test_audit_verify_finds_an_edited_and_a_deleted_entry(admin: Engine,
+                                                          postgres_url: str,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    monkeypatch.setenv("PAYAPP_DATABASE_URL", postgres_url)
+    intact = CliRunner().invoke(main, ["audit", "verify"])
+    assert intact.exit_code == 0 and "the chain is intact" in intact.output
+    with admin.begin() as c:  # only the owner or a superuser can do this
+        c.execute(text("UPDATE audit_entry SET after = '{\"work_cents\": 1}' WHERE id = 10"))
+        c.execute(text("DELETE FROM audit_entry WHERE id = 20"))
+    broken = CliRunner().invoke(main, ["audit", "verify"])
+    assert broken.exit_code == 1
+    assert "entry 10: its contents do not match its hash: it was edited" in broken.output
+    assert "entry 21: does not follow the entry before it" in broken.output
+
+
+def test_payapp_refuses_to_run_as_superuser_owner_or_bypassrls(
+        admin: Engine, connect: Connect, postgres_url: str, scratch_roles: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    check_runtime_role(connect("erin"))  # a person's own role is fine
+    with pytest.raises(UnsafeRole, match="superuser"):
+        check_runtime_role(admin)
+    owner_member, bypass = (f"payapp_t_{uuid.uuid4().hex[:8]}" for _ in range(2))
+    scratch_roles.extend([owner_member, bypass])
+    with admin.begin() as c:
+        c.execute(text(f'CREATE ROLE "{owner_member}" LOGIN IN ROLE payapp_owner'))
+        c.execute(text(f'CREATE ROLE "{bypass}" LOGIN BYPASSRLS IN ROLE payapp_user'))
+        database = c.execute(text("SELECT current_database()")).scalar_one()
+        c.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO "{owner_member}", '
+                       f'"{bypass}"'))
+    with pytest.raises(UnsafeRole, match="owner"):
+        check_runtime_role(connect(owner_member))
+    with pytest.raises(UnsafeRole, match="bypasses row-level security"):
+        check_runtime_role(connect(bypass))
+    monkeypatch.setenv("PAYAPP_DATABASE_URL", postgres_url)
+    refused = CliRunner().invoke(main, [])
+    assert refused.exit_code == 1 and "will not run as 'postgres'" in refused.output
+    with admin.begin() as c:
+        c.execute(text(f'REVOKE CONNECT ON DATABASE "{database}" FROM "{owner_member}", '
+                       f'"{bypass}"'))
+        c.execute(text(f'DROP OWNED BY "{owner_member}", "{bypass}"'))
+
+
+def test_users_add_creates_a_role_that_sees_nothing_until_given_work(
+        admin: Engine, connect: Connect, postgres_url: str, scratch_roles: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    login = f"newcomer_{uuid.uuid4().hex[:6]}"
+    scratch_roles.append(login)
+    monkeypatch.setenv("PAYAPP_DATABASE_URL", postgres_url)
+    added = CliRunner().invoke(main, ["users", "add", login, "--company", "Sierra Glazing",
+                                      "--role", "invoice_contact", "--name", "New Comer"])
+    assert added.exit_code == 0, added.output
+    newcomer = connect(login)
+    check_runtime_role(newcomer)
+    assert _scalar(newcomer, "SELECT count(*) FROM invoice") == 0
+    assert _column(newcomer, "SELECT login FROM app_user") == {login}
+    assert _column(newcomer, "SELECT name FROM company") == {"Sierra Glazing"}
+    listed = CliRunner().invoke(main, ["users", "list"])
+    assert login in listed.output and "Sierra Glazing" in listed.output
+    newcomer.dispose()
+
+    disabled = CliRunner().invoke(main, ["users", "disable", login])
+    assert disabled.exit_code == 0
+    with pytest.raises(OperationalError, match="not permitted to log in"):
+        _scalar(connect(login), "SELECT 1")
+    with admin.begin() as c:
+        database = c.execute(text("SELECT current_database()")).scalar_one()
+        c.execute(text(f'REVOKE CONNECT ON DATABASE "{database}" FROM "{login}"'))
+        c.execute(text(f'REVOKE payapp_user FROM "{login}"'))
+
+
+def test_a_support_user_gets_a_read_only_role(admin: Engine, connect: Connect,
+                                              scratch_roles: list[str]) -> None:
+    login = f"auditor_{uuid.uuid4().hex[:6]}"
+    scratch_roles.append(login)
+    add_user(admin, login, company="Harbor Point Builders, Inc.",
+             roles=frozenset({Role.SUPPORT}))
+    auditor = connect(login)
+    assert _scalar(auditor, "SELECT count(*) FROM invoice") == 5
+    with pytest.raises(DBAPIError, match="permission denied"), auditor.begin() as c:
+        c.execute(text("UPDATE invoice SET invoice_number = 'x'"))
+    auditor.dispose()
+    with admin.begin() as c:
+        database = c.execute(text("SELECT current_database()")).scalar_one()
+        c.execute(text(f'REVOKE CONNECT ON DATABASE "{database}" FROM "{login}"'))
+        c.execute(text(f'REVOKE payapp_reader FROM "{login}"'))
