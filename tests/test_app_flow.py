@@ -6,11 +6,8 @@ from typing import Any
 
 from rich.text import Text
 from sqlalchemy import Engine
-from sqlmodel import select
 from textual.widgets import DataTable, Static
 
-from data.db import writing
-from data.models import Company
 from tui.app import PayApp
 from tui.screens.home import HomeScreen
 from tui.screens.invoice import InvoiceScreen
@@ -126,27 +123,3 @@ async def test_demo_can_switch_user_but_a_real_database_cannot(
         real.act_as("pat")
         await pilot.pause()
         assert real.login == "erin"
-
-
-async def test_text_from_the_database_is_never_markup(sqlite_demo_engine: Engine) -> None:
-    hostile = "[@click=app.quit]x[/]"
-    with writing(sqlite_demo_engine) as session:
-        company = session.exec(select(Company).where(Company.name == "Coastline Electric Co.")
-                               ).one()
-        company.name = hostile
-        session.add(company)
-    app = PayApp(sqlite_demo_engine, login="erin", demo=True)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(app)
-        await pilot.press("c")
-        await pilot.pause()
-        commitments = _cell_texts(app.screen.query_one("#commitments-table", DataTable))
-        assert commitments[0][2] == hostile
-        await pilot.press("v", "enter")
-        await _settle(app)
-        await pilot.pause()
-        assert isinstance(app.screen, InvoiceScreen)
-        assert hostile in app.export_screenshot()
-        await pilot.click("#general", offset=(12, 1))
-        await pilot.pause()
-        assert app.is_running
