@@ -53,7 +53,9 @@ $$;
 # Who is asking, and what they may see, as SECURITY DEFINER functions owned by payapp_policy:
 # a role nobody logs in as or belongs to, which bypasses row-level security so that the
 # policies' own look-ups do not recurse into each other (row-level security is forced, so the
-# table owner would not escape it).
+# table owner would not escape it). Each returns a whole set (an array); policies test
+# membership with an uncorrelated `IN (SELECT unnest(...))`, which PostgreSQL evaluates once
+# per statement into a hash table, instead of calling functions for every row.
 FUNCTIONS = """
 CREATE FUNCTION payapp_me() RETURNS integer
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -64,110 +66,116 @@ CREATE FUNCTION payapp_is(p_wanted text) RETURNS boolean
     SELECT EXISTS (SELECT 1 FROM user_role r JOIN app_user u ON u.id = r.user_id
                    WHERE u.login = session_user AND u.active AND r.role = p_wanted) $$;
 
-CREATE FUNCTION payapp_contact_of(p_commitment integer) RETURNS boolean
+CREATE FUNCTION payapp_admin_projects() RETURNS integer[]
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT payapp_is('invoice_contact') AND EXISTS (
-        SELECT 1 FROM commitment_contact cc
-        WHERE cc.commitment_id = p_commitment AND cc.user_id = payapp_me()) $$;
+    SELECT coalesce(array_agg(pa.project_id), '{}') FROM project_administrator pa
+    WHERE pa.user_id = (SELECT payapp_me()) AND (SELECT payapp_is('invoice_administrator')) $$;
 
-CREATE FUNCTION payapp_admin_of_project(p_project integer) RETURNS boolean
+CREATE FUNCTION payapp_admin_commitments() RETURNS integer[]
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT payapp_is('invoice_administrator') AND EXISTS (
-        SELECT 1 FROM project_administrator pa
-        WHERE pa.project_id = p_project AND pa.user_id = payapp_me()) $$;
+    SELECT coalesce(array_agg(c.id), '{}') FROM commitment c
+    WHERE c.project_id IN (SELECT unnest(payapp_admin_projects())) $$;
 
-CREATE FUNCTION payapp_admin_of(p_commitment integer) RETURNS boolean
+CREATE FUNCTION payapp_billed_commitments() RETURNS integer[]
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT EXISTS (SELECT 1 FROM commitment c
-                   WHERE c.id = p_commitment AND payapp_admin_of_project(c.project_id)) $$;
+    SELECT coalesce(array_agg(DISTINCT x), '{}') FROM (
+        SELECT cc.commitment_id FROM commitment_contact cc
+        WHERE cc.user_id = (SELECT payapp_me()) AND (SELECT payapp_is('invoice_contact'))
+        UNION SELECT unnest(payapp_admin_commitments())) AS ids(x) $$;
 
-CREATE FUNCTION payapp_bills(p_commitment integer) RETURNS boolean
+CREATE FUNCTION payapp_visible_projects() RETURNS integer[]
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT payapp_contact_of(p_commitment) OR payapp_admin_of(p_commitment) $$;
+    SELECT coalesce(array_agg(DISTINCT x), '{}') FROM (
+        SELECT c.project_id FROM commitment c
+              WHERE c.id IN (SELECT unnest(payapp_billed_commitments()))
+        UNION SELECT unnest(payapp_admin_projects())) AS ids(x) $$;
 
-CREATE FUNCTION payapp_sees(p_commitment integer) RETURNS boolean
+CREATE FUNCTION payapp_visible_companies() RETURNS integer[]
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT payapp_is('support') OR payapp_bills(p_commitment) $$;
+    SELECT coalesce(array_agg(DISTINCT x), '{}') FROM (
+        SELECT company_id FROM app_user WHERE id = (SELECT payapp_me())
+        UNION SELECT c.contract_company_id FROM commitment c
+              WHERE c.id IN (SELECT unnest(payapp_billed_commitments()))
+        UNION SELECT p.gc_company_id FROM project p
+              WHERE p.id IN (SELECT unnest(payapp_visible_projects()))) AS ids(x) $$;
 
-CREATE FUNCTION payapp_invoice_commitment(p_invoice integer) RETURNS integer
+CREATE FUNCTION payapp_visible_users() RETURNS integer[]
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT commitment_id FROM invoice WHERE id = p_invoice $$;
-
-CREATE FUNCTION payapp_sees_project(p_project integer) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT payapp_is('support') OR payapp_admin_of_project(p_project) OR EXISTS (
-        SELECT 1 FROM commitment c WHERE c.project_id = p_project AND payapp_contact_of(c.id)) $$;
-
-CREATE FUNCTION payapp_sees_company(p_company integer) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT payapp_is('support')
-        OR p_company = (SELECT company_id FROM app_user WHERE id = payapp_me())
-        OR EXISTS (SELECT 1 FROM commitment c
-                   WHERE c.contract_company_id = p_company AND payapp_sees(c.id))
-        OR EXISTS (SELECT 1 FROM project p
-                   WHERE p.gc_company_id = p_company AND payapp_sees_project(p.id)) $$;
-
-CREATE FUNCTION payapp_sees_user(p_person integer) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-    SELECT payapp_is('support') OR p_person = payapp_me()
-        OR EXISTS (SELECT 1 FROM project_administrator pa
-                   WHERE pa.user_id = p_person AND payapp_sees_project(pa.project_id))
-        OR EXISTS (SELECT 1 FROM commitment_contact cc
-                   WHERE cc.user_id = p_person AND payapp_sees(cc.commitment_id))
-        OR EXISTS (SELECT 1 FROM invite i
-                   WHERE i.invited_by_id = p_person AND payapp_sees(i.commitment_id)) $$;
+    SELECT coalesce(array_agg(DISTINCT x), '{}') FROM (
+        SELECT payapp_me()
+        UNION SELECT pa.user_id FROM project_administrator pa
+              WHERE pa.project_id IN (SELECT unnest(payapp_visible_projects()))
+        UNION SELECT cc.user_id FROM commitment_contact cc
+              WHERE cc.commitment_id IN (SELECT unnest(payapp_billed_commitments()))
+        UNION SELECT i.invited_by_id FROM invite i
+              WHERE i.commitment_id IN (SELECT unnest(payapp_billed_commitments()))) AS ids(x) $$;
 """
+
+FUNCTION_NAMES = (
+    "payapp_me()", "payapp_is(text)", "payapp_admin_projects()", "payapp_admin_commitments()",
+    "payapp_billed_commitments()", "payapp_visible_projects()", "payapp_visible_companies()",
+    "payapp_visible_users()",
+)
 
 # What the policy functions and the audit trigger read.
 POLICY_READS = (
     "app_user", "user_role", "commitment_contact", "project_administrator", "commitment",
-    "project", "invoice", "invite", "audit_entry",
+    "project", "invite", "audit_entry",
 )
 
-FUNCTION_NAMES = (
-    "payapp_me()", "payapp_is(text)", "payapp_contact_of(integer)",
-    "payapp_admin_of_project(integer)", "payapp_admin_of(integer)", "payapp_bills(integer)",
-    "payapp_sees(integer)", "payapp_invoice_commitment(integer)",
-    "payapp_sees_project(integer)", "payapp_sees_company(integer)", "payapp_sees_user(integer)",
-)
+SUPPORT = "(SELECT payapp_is('support'))"
 
 
-def _by_commitment(table: str, column: str, *, who_writes: str) -> list[str]:
+def _in(column: str, function: str) -> str:
+    return f"{column} IN (SELECT unnest({function}()))"
+
+
+def _via_invoice(function: str) -> str:
+    return f"invoice_id IN (SELECT i.id FROM invoice i WHERE {_in('i.commitment_id', function)})"
+
+
+def _policy_pair(table: str, readable: str, writable: str, *, support_reads: bool = True
+                 ) -> list[str]:
+    read = f"{SUPPORT} OR {readable}" if support_reads else readable
     return [
-        f"CREATE POLICY {table}_read ON {table} FOR SELECT USING (payapp_sees({column}))",
-        f"CREATE POLICY {table}_write ON {table} FOR ALL USING ({who_writes}({column})) "
-        f"WITH CHECK ({who_writes}({column}))",
+        f"CREATE POLICY {table}_read ON {table} FOR SELECT USING ({read})",
+        f"CREATE POLICY {table}_write ON {table} FOR ALL USING ({writable}) "
+        f"WITH CHECK ({writable})",
     ]
 
 
 def _policies() -> list[str]:
-    via_invoice = "payapp_invoice_commitment(invoice_id)"
+    billed = "payapp_billed_commitments"
+    admin = "payapp_admin_commitments"
+    policies = [
+        *_policy_pair("commitment", _in("id", billed), _in("id", admin)),
+        *_policy_pair("invite", _in("commitment_id", billed), _in("commitment_id", billed)),
+        *_policy_pair("invoice", _in("commitment_id", billed), _in("commitment_id", billed)),
+        *_policy_pair("invoice_line", _via_invoice(billed), _via_invoice(billed)),
+        *_policy_pair("attachment", _via_invoice(billed), _via_invoice(billed)),
+        *_policy_pair("payment", _via_invoice(billed), _via_invoice(admin)),
+        *_policy_pair("billing_period", _in("project_id", "payapp_visible_projects"),
+                      _in("project_id", "payapp_admin_projects")),
+    ]
+    for table in ("retainage_rule", "commitment_contact", "change_order", "sov_line"):
+        policies += _policy_pair(table, _in("commitment_id", billed), _in("commitment_id", admin))
     return [
-        *_by_commitment("commitment", "id", who_writes="payapp_admin_of"),
-        *_by_commitment("retainage_rule", "commitment_id", who_writes="payapp_admin_of"),
-        *_by_commitment("commitment_contact", "commitment_id", who_writes="payapp_admin_of"),
-        *_by_commitment("change_order", "commitment_id", who_writes="payapp_admin_of"),
-        *_by_commitment("sov_line", "commitment_id", who_writes="payapp_admin_of"),
-        *_by_commitment("invite", "commitment_id", who_writes="payapp_bills"),
-        *_by_commitment("invoice", "commitment_id", who_writes="payapp_bills"),
-        *_by_commitment("invoice_line", via_invoice, who_writes="payapp_bills"),
-        *_by_commitment("attachment", via_invoice, who_writes="payapp_bills"),
-        *_by_commitment("payment", via_invoice, who_writes="payapp_admin_of"),
-        "CREATE POLICY billing_period_read ON billing_period FOR SELECT "
-        "USING (payapp_sees_project(project_id))",
-        "CREATE POLICY billing_period_write ON billing_period FOR ALL "
-        "USING (payapp_admin_of_project(project_id)) "
-        "WITH CHECK (payapp_admin_of_project(project_id))",
-        "CREATE POLICY project_read ON project FOR SELECT USING (payapp_sees_project(id))",
-        "CREATE POLICY project_write ON project FOR UPDATE USING (payapp_admin_of_project(id)) "
-        "WITH CHECK (payapp_admin_of_project(id))",
-        "CREATE POLICY project_administrator_read ON project_administrator FOR SELECT "
-        "USING (payapp_sees_project(project_id))",
-        "CREATE POLICY company_read ON company FOR SELECT USING (payapp_sees_company(id))",
-        "CREATE POLICY app_user_read ON app_user FOR SELECT USING (payapp_sees_user(id))",
-        "CREATE POLICY user_role_read ON user_role FOR SELECT USING (payapp_sees_user(user_id))",
-        "CREATE POLICY audit_entry_read ON audit_entry FOR SELECT "
-        "USING (payapp_is('support') OR db_role = session_user)",
+        *policies,
+        f"CREATE POLICY project_read ON project FOR SELECT "
+        f"USING ({SUPPORT} OR {_in('id', 'payapp_visible_projects')})",
+        f"CREATE POLICY project_write ON project FOR UPDATE "
+        f"USING ({_in('id', 'payapp_admin_projects')}) "
+        f"WITH CHECK ({_in('id', 'payapp_admin_projects')})",
+        f"CREATE POLICY project_administrator_read ON project_administrator FOR SELECT "
+        f"USING ({SUPPORT} OR {_in('project_id', 'payapp_visible_projects')})",
+        f"CREATE POLICY company_read ON company FOR SELECT "
+        f"USING ({SUPPORT} OR {_in('id', 'payapp_visible_companies')})",
+        f"CREATE POLICY app_user_read ON app_user FOR SELECT "
+        f"USING ({SUPPORT} OR {_in('id', 'payapp_visible_users')})",
+        f"CREATE POLICY user_role_read ON user_role FOR SELECT "
+        f"USING ({SUPPORT} OR {_in('user_id', 'payapp_visible_users')})",
+        f"CREATE POLICY audit_entry_read ON audit_entry FOR SELECT "
+        f"USING ({SUPPORT} OR db_role = session_user)",
         "CREATE POLICY audit_entry_add ON audit_entry FOR INSERT WITH CHECK (true)",
     ]
 
