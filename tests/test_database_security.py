@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from data import migrate
 from data.audit_chain import verify_database
@@ -26,7 +26,7 @@ from data.demo import build_demo
 from data.models import AuditEntry, Commitment, Invoice, Role
 from data.roles import UnsafeRole, add_user, check_runtime_role, ensure_login_role
 from data.services.actors import actor_for_login
-from data.services.errors import NotFound
+from data.services.errors import Conflict, NotFound, saving
 from data.services.home import home_for
 from data.services.invoices import LineEntry, load_invoice, save_lines
 from tests.conftest import DEMO_TODAY
@@ -292,3 +292,25 @@ def test_a_support_user_gets_a_read_only_role(admin: Engine, connect: Connect,
         database = c.execute(text("SELECT current_database()")).scalar_one()
         c.execute(text(f'REVOKE CONNECT ON DATABASE "{database}" FROM "{login}"'))
         c.execute(text(f'REVOKE payapp_reader FROM "{login}"'))
+
+
+def test_every_table_keeps_row_level_security_forced(admin: Engine) -> None:
+    """A table added later (waivers, sub-tiers...) must come with its policies."""
+    with admin.connect() as c:
+        rows = c.execute(text(
+            "SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity, "
+            "       pg_get_userbyid(c.relowner), "
+            "       (SELECT count(*) FROM pg_policies p WHERE p.tablename = c.relname) "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'alembic_version'"
+        )).all()
+    assert {r[0] for r in rows} == set(SQLModel.metadata.tables)
+    for name, enabled, forced, owner, policies in rows:
+        assert enabled and forced, name
+        assert owner == "payapp_owner", name
+        assert policies >= 1, name
+
+
+def test_a_save_the_database_refuses_is_a_conflict_with_a_message() -> None:
+    with pytest.raises(Conflict, match="was not saved"), saving("the invoice"):
+        raise StaleDataError("UPDATE statement on table 'invoice' expected to update 1 row")

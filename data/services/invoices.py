@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
 from data import billing
@@ -47,7 +46,7 @@ from data.money import (
 from data.services import audit
 from data.services.access import require_visible
 from data.services.actors import Actor
-from data.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from data.services.errors import Conflict, Invalid, NotAllowed, NotFound, saving
 from data.services.payments import PaymentStatus, paid_cents, payment_status
 from data.wording import word
 from data.workflow import (
@@ -427,11 +426,8 @@ def change_status(session: Session, actor: Actor, invoice_id: int, target: Invoi
     if target in APPROVED_FOR_PAYMENT:
         invoice.decided_at = now
     session.add(invoice)
-    try:
+    with saving("the invoice"):
         session.flush()
-    except StaleDataError as error:
-        raise Conflict("someone else changed this invoice at the same moment; reopen it") \
-            from error
     audit.record(session, actor, move.verb, "invoice", invoice_id,
                  before={"status": source.value},
                  after={"status": target.value, **({"comment": comment} if comment else {})})
@@ -507,8 +503,10 @@ def save_lines(session: Session, actor: Actor, invoice_id: int,
             session.add(line)
             audit.record(session, actor, "edit line", "invoice_line", line.id,
                          before=before, after=after)
-    session.flush()
-    result = store_retainage(session, invoice)
+    with saving("the invoice"):
+        session.flush()
+        result = store_retainage(session, invoice)
+        session.flush()
     _refuse_forbidden_overbilling(session, invoice, commitment, result)
     too_much = result.problem_lines(billing.Problem.RELEASE_EXCEEDS_HELD)
     if too_much:
