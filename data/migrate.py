@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -45,18 +46,40 @@ def known_revisions() -> set[str]:
     return {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def _pragma(connection: Connection, statement: str) -> None:
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute(statement)
+
+
+def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
+    """Run `step` in one transaction. On SQLite, foreign keys are off meanwhile: a batch
+    migration copies a table and drops the old one, which rows of other tables still point at;
+    the keys are checked once the copy is complete."""
     config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # only takes effect outside a transaction, so before SQLAlchemy begins one
+            _pragma(connection, "PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise RuntimeError(f"the migration broke a foreign key: {broken}")
+        finally:
+            if sqlite:
+                _pragma(connection, "PRAGMA foreign_keys = ON")
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _migrate(engine, lambda config: command.upgrade(config, revision))
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
+    _migrate(engine, lambda config: command.downgrade(config, revision))
 
 
 def check_schema(engine: Engine) -> None:

@@ -334,6 +334,7 @@ class Invoice(Versioned, table=True):
     billing_type: str = Field(default=BillingType.PROGRESS.value, max_length=16)
     created_by_id: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime | None = None  # every save sets it, which moves `version` on
     submitted_at: datetime | None = None
     decided_at: datetime | None = None
 
@@ -439,3 +440,24 @@ class AuditEntry(SQLModel, table=True):
     hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
     __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
+
+
+class OutboxEmail(SQLModel, table=True):
+    """An email waiting to be sent. Written in the same transaction as the change it reports,
+    so that no notification is lost and none is sent for a change that was rolled back."""
+
+    __tablename__ = "outbox_email"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utc_now)
+    kind: str = Field(max_length=40)
+    invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True)
+    to_address: str = Field(max_length=254)
+    to_name: str = Field(default="", max_length=200)
+    subject: str = Field(max_length=300)
+    body: str
+    attempts: int = Field(default=0)
+    last_error: str = Field(default="", max_length=2000)
+    sent_at: datetime | None = None
+
+    __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)

@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from data import billing
+from data import billing, notify
 from data.billing import ChangeOrderRef, LineInput, UnitLine
 from data.models import (
     AccountingMethod,
@@ -63,6 +63,15 @@ CHANGE_ORDER_SECTIONS = {
     ChangeOrderKind.CCO: "Commitment Change Orders",
     ChangeOrderKind.PCO: "Potential Change Orders",
 }
+
+
+class StaleInvoice(Conflict):
+    """Someone else saved the invoice since this person opened it."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__("someone else saved this invoice since you opened it; nothing of "
+                         "yours was written")
+        self.current_version = current_version
 
 
 @dataclass(frozen=True)
@@ -418,7 +427,11 @@ def change_status(session: Session, actor: Actor, invoice_id: int, target: Invoi
     if who is Standing.CONTACT and not is_latest(session, invoice):
         raise NotAllowed("only the commitment's most recent invoice can be sent")
     if target is InvoiceStatus.UNDER_REVIEW:
-        _refuse_forbidden_overbilling(session, invoice, commitment)
+        computed = _compute(session, invoice).result
+        _refuse_forbidden_overbilling(session, invoice, commitment, computed)
+        notify.invoice_sent_for_review(
+            session, invoice, sent_by=actor.display_name,
+            payment_due_text=format_money(computed.summary.current_payment_due))
     invoice.status = target.value
     now = utc_now()
     if target is InvoiceStatus.UNDER_REVIEW:
@@ -450,59 +463,125 @@ def _refuse_forbidden_overbilling(session: Session, invoice: Invoice, commitment
 
 @dataclass(frozen=True)
 class LineEntry:
-    """What a person typed on one line; None leaves that figure as it is."""
+    """What a person typed on one line; None leaves that figure as it is.
 
-    work: Decimal | None = None  # column E in dollars (amount-based lines, or a unit override)
+    Unit-based lines take `new_quantity`; a `work` given with it is a value typed by hand and
+    becomes an override when it differs from quantity × price."""
+
+    work: Decimal | None = None  # column E in dollars
     new_quantity: Decimal | None = None  # unit-based lines
     new_stored: Decimal | None = None
     stored_installed: Decimal | None = None
     release: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class GeneralInfo:
+    """The invoice's general information a contact may change; None leaves a field as it is."""
+
+    invoice_number: str | None = None
+    billing_date: date | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+
+
+_LINE_FIELDS = {"work_cents", "new_quantity_e4", "new_stored_cents", "stored_installed_cents",
+                "release_requested_cents", "value_override"}
+_MONEY_ENTRIES = (("new_stored", "new_stored_cents"),
+                  ("stored_installed", "stored_installed_cents"),
+                  ("release", "release_requested_cents"))
+
+
+def _apply_entry(line: InvoiceLine, sov: SovLine, entry: LineEntry,
+                 previous: _Previous) -> None:
+    unit_line = None
+    if sov.quantity_e4 is not None and sov.unit_price_e4 is not None:
+        unit_line = UnitLine(from_scaled(sov.quantity_e4, QUANTITY_SCALE),
+                             from_scaled(sov.unit_price_e4, QUANTITY_SCALE),
+                             from_scaled(previous.quantity, QUANTITY_SCALE),
+                             previous_value=from_cents(previous.work))
+    if entry.new_quantity is not None:
+        if unit_line is None:
+            raise Invalid(f"line {sov.item_no} is not billed by quantity")
+        progress = unit_line.from_new_quantity(entry.new_quantity)
+        line.new_quantity_e4 = int(progress.new_quantity * QUANTITY_SCALE)
+        line.work_cents = to_cents(progress.new_value)
+        line.value_override = False
+    if entry.work is not None:
+        line.work_cents = to_cents(entry.work)
+        if unit_line is not None:
+            quantity = from_scaled(line.new_quantity_e4 or 0, QUANTITY_SCALE)
+            line.value_override = unit_line.value_of(quantity) != entry.work
+    for name, column in _MONEY_ENTRIES:
+        value = getattr(entry, name)
+        if value is not None:
+            if value < 0:
+                raise Invalid(f"line {sov.item_no}: {name.replace('_', ' ')} cannot be negative")
+            setattr(line, column, to_cents(value))
+
+
+def _apply_general(invoice: Invoice, general: GeneralInfo) -> dict[str, object]:
+    before = invoice.model_dump(include={"invoice_number", "billing_date", "period_start",
+                                         "period_end"})
+    if general.invoice_number is not None:
+        if len(general.invoice_number) > 50:
+            raise Invalid("the invoice number is longer than 50 characters")
+        invoice.invoice_number = general.invoice_number.strip()
+    for name in ("billing_date", "period_start", "period_end"):
+        value = getattr(general, name)
+        if value is not None:
+            setattr(invoice, name, value)
+    if invoice.period_start > invoice.period_end:
+        raise Invalid(f"the period starts ({invoice.period_start:%b %d, %Y}) after it ends "
+                      f"({invoice.period_end:%b %d, %Y})")
+    return before
+
+
 def save_lines(session: Session, actor: Actor, invoice_id: int,
-               entries: dict[int, LineEntry]) -> billing.Invoice:
-    """Apply entries keyed by SOV line id, recompute retainage, and audit every change."""
+               entries: dict[int, LineEntry], *, version: int | None = None,
+               general: GeneralInfo | None = None) -> billing.Invoice:
+    """Save what a person typed: lines keyed by SOV line id, and general information.
+
+    `version` is the invoice version the person started from: when someone else saved the
+    invoice since, nothing is written and StaleInvoice says so. Retainage is recomputed, every
+    change is audited, and the invoice's version moves on.
+    """
     invoice, commitment = _load(session, invoice_id)
+    if version is not None and invoice.version != version:
+        raise StaleInvoice(invoice.version)
     who = require_visible(session, actor, commitment)
     check_edit(InvoiceStatus(invoice.status), who, is_latest=is_latest(session, invoice))
     lines = {ln.sov_line_id: ln for ln in session.exec(
         select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)).all()}
     previous = _previous_by_line(session, invoice)
-    for sov_line_id, entry in entries.items():
-        line = lines.get(sov_line_id)
-        sov = session.get(SovLine, sov_line_id)
-        if line is None or sov is None:
-            raise Invalid(f"SOV line {sov_line_id} is not on this invoice")
-        before = line.model_dump(include={"work_cents", "new_quantity_e4", "new_stored_cents",
-                                          "stored_installed_cents", "release_requested_cents"})
-        if entry.new_quantity is not None:
-            if sov.quantity_e4 is None or sov.unit_price_e4 is None:
-                raise Invalid(f"line {sov.item_no} is not billed by quantity")
-            before_now = previous.get(sov_line_id, _Previous())
-            unit_line = UnitLine(from_scaled(sov.quantity_e4, QUANTITY_SCALE),
-                                 from_scaled(sov.unit_price_e4, QUANTITY_SCALE),
-                                 from_scaled(before_now.quantity, QUANTITY_SCALE),
-                                 previous_value=from_cents(before_now.work))
-            progress = unit_line.from_new_quantity(entry.new_quantity)
-            line.new_quantity_e4 = int(progress.new_quantity * QUANTITY_SCALE)
-            line.work_cents = to_cents(progress.new_value)
-            line.value_override = False
-        if entry.work is not None:
-            line.work_cents = to_cents(entry.work)
-        for name, field_name in (("new_stored", "new_stored_cents"),
-                                 ("stored_installed", "stored_installed_cents"),
-                                 ("release", "release_requested_cents")):
-            value = getattr(entry, name)
-            if value is not None:
-                if value < 0:
-                    raise Invalid(f"line {sov.item_no}: {name.replace('_', ' ')} cannot be "
-                                  "negative")
-                setattr(line, field_name, to_cents(value))
-        after = line.model_dump(include=set(before))
-        if after != before:
-            session.add(line)
-            audit.record(session, actor, "edit line", "invoice_line", line.id,
-                         before=before, after=after)
+    sov_lines = {s.id: s for s in session.exec(
+        select(SovLine).where(col(SovLine.id).in_(list(entries)))).all()}
+    # Every change first, then the audit entries: writing an entry flushes, and one flush
+    # of all changes moves the invoice's version on by exactly one.
+    changes: list[tuple[str, str, int | None, dict[str, object], dict[str, object]]] = []
+    with session.no_autoflush:
+        for sov_line_id, entry in entries.items():
+            line = lines.get(sov_line_id)
+            sov = sov_lines.get(sov_line_id)
+            if line is None or sov is None:
+                raise Invalid(f"SOV line {sov_line_id} is not on this invoice")
+            before = line.model_dump(include=_LINE_FIELDS)
+            _apply_entry(line, sov, entry, previous.get(sov_line_id, _Previous()))
+            after = line.model_dump(include=_LINE_FIELDS)
+            if after != before:
+                session.add(line)
+                changes.append(("edit line", "invoice_line", line.id, before, after))
+        if general is not None:
+            before_general = _apply_general(invoice, general)
+            after_general = invoice.model_dump(include=set(before_general))
+            if after_general != before_general:
+                changes.append(("edit invoice", "invoice", invoice.id, before_general,
+                                after_general))
+        invoice.updated_at = utc_now()
+        session.add(invoice)
+    for action, entity, entity_id, before_values, after_values in changes:
+        audit.record(session, actor, action, entity, entity_id, before=before_values,
+                     after=after_values)
     with saving("the invoice"):
         session.flush()
         result = store_retainage(session, invoice)
