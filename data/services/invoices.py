@@ -128,6 +128,7 @@ class InvoiceView:
     moves: tuple[Move, ...]
     paid: Decimal
     payment_status: PaymentStatus
+    rules: tuple[billing.RetainageRule, ...] = ()
 
     @property
     def status_label(self) -> str:
@@ -251,6 +252,7 @@ def retainage_rules(session: Session, commitment_id: int) -> list[billing.Retain
 class _Computed:
     rows: list[tuple[SovLine, ChangeOrder | None, InvoiceLine | None, UnitFigures | None]]
     result: billing.Invoice
+    rules: list[billing.RetainageRule]
 
 
 def _compute(session: Session, invoice: Invoice) -> _Computed:
@@ -270,11 +272,9 @@ def _compute(session: Session, invoice: Invoice) -> _Computed:
     prior = sum(
         p.work + p.stored - p.retainage_work - p.retainage_stored for p in previous.values()
     )
-    result = billing.compute_invoice(
-        inputs, previous_certificates=from_cents(prior),
-        rules=retainage_rules(session, invoice.commitment_id),
-    )
-    return _Computed(rows, result)
+    rules = retainage_rules(session, invoice.commitment_id)
+    result = billing.compute_invoice(inputs, previous_certificates=from_cents(prior), rules=rules)
+    return _Computed(rows, result, rules)
 
 
 def store_retainage(session: Session, invoice: Invoice) -> billing.Invoice:
@@ -356,6 +356,7 @@ def load_invoice(session: Session, actor: Actor, invoice_id: int) -> InvoiceView
         lines=lines, summary=computed.result.summary, standing=who, editable=editable,
         moves=tuple(moves_from(status, who)), paid=paid,
         payment_status=payment_status(due, paid, approved=status in APPROVED_FOR_PAYMENT),
+        rules=tuple(computed.rules),
     )
 
 
