@@ -1,0 +1,688 @@
+"""An invoice as a PDF: a G702-style summary page, then the G703-style continuation sheet.
+
+Landscape US Letter. Text is set in DejaVu Sans Condensed, embedded from data/assets/fonts,
+because the PDF core fonts cannot print ’ — € “ ”. Every string from the database passes
+through `printable` first: a character the font has no glyph for becomes U+FFFD instead of an
+empty box or an exception. Amounts are exact Decimals formatted by data.money; fpdf2 measures
+text in floats, which is layout only and never touches a figure.
+
+The continuation sheet sizes its columns to what they hold: each figure column is as wide as its
+widest cell, the description takes the rest, and the font steps down until the description has
+room (unit-based commitments add five columns). Table headings repeat on every page.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from itertools import groupby
+from pathlib import Path
+from typing import Literal
+
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+from fpdf.table import Table
+
+from data.billing import Summary
+from data.config import ensure_private_dir
+from data.money import CENT, HUNDRED, format_money, format_percent, format_quantity
+from data.services.home import INVITE_TYPE_LABELS
+from data.services.invoices import InvoiceView, SheetLine, UnitFigures
+from data.services.payments import PaymentStatus
+from data.wording import word
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
+FONT_FAMILY = "DejaVuSansCondensed"
+REGULAR = ""
+BOLD = "B"
+FONT_FILES = {
+    REGULAR: FONT_DIR / "DejaVuSansCondensed.ttf",
+    BOLD: FONT_DIR / "DejaVuSansCondensed-Bold.ttf",
+}
+REPLACEMENT_CHARACTER = "\ufffd"
+
+MARGIN = 10.0  # mm, all sides
+FOOTER_ROOM = 12.0  # mm kept free at the bottom of each page for the page number
+PAGE_WIDTH = 279.4  # landscape Letter, mm
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+POINT = 25.4 / 72  # mm
+
+INK = (20, 20, 20)
+PAPER = (255, 255, 255)
+MUTED = (90, 90, 90)
+RULE = (150, 150, 150)
+LABEL_FILL = (235, 235, 235)
+HEADING_FILL = (220, 226, 234)
+GROUP_FILL = (242, 242, 242)
+DUE_FILL = (255, 244, 204)
+
+LEFT_BLOCK_WIDTH = 132.0  # page 1: the application lines...
+BLOCK_GAP = 10.0
+RIGHT_BLOCK_WIDTH = CONTENT_WIDTH - LEFT_BLOCK_WIDTH - BLOCK_GAP  # ...and the change orders
+PARTICULARS_WIDTHS = (42.0, 96.7, 38.0, 82.7)
+PARTICULAR_MAX_LINES = 2
+ROW_HEIGHT = 6.2
+
+SHEET_FONT_SIZES = (8.0, 7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
+WIDE_DESCRIPTION = 70.0  # mm: a description column this wide is ample...
+NARROW_DESCRIPTION = 32.0  # ...and this is the least it gets, even at the smallest font
+CELL_PADDING_X = 0.8  # mm each side
+CELL_PADDING_Y = 0.6
+MEASURE_SLACK = 0.4  # mm, so that a cell sized to its text does not wrap on rounding
+DESCRIPTION_MAX_LINES = 4  # a longer description is clipped with "…"
+
+BILLING_TYPE_LABELS = {"progress": "Progress", "final": "Final"}
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MAX_FILE_STEM_BYTES = 200
+MAX_SAME_NAME = 10_000
+
+
+# --- text the font can print -----------------------------------------------------------------
+
+
+@cache
+def _glyph_coverage(style: str) -> frozenset[int]:
+    """The code points that the font of `style` has a glyph for (its best cmap)."""
+    font = TTFont(FONT_FILES[style], lazy=True)
+    try:
+        return frozenset(font.getBestCmap())
+    finally:
+        font.close()
+
+
+def printable(text: str, style: str = REGULAR) -> str:
+    """`text` as the font of `style` prints it: composed (NFC), control characters as spaces,
+    and each character without a glyph replaced by U+FFFD (or "?" if even that is missing)."""
+    covered = _glyph_coverage(style)
+    stand_in = REPLACEMENT_CHARACTER if ord(REPLACEMENT_CHARACTER) in covered else "?"
+    return "".join(
+        _printable_character(character, covered, stand_in)
+        for character in unicodedata.normalize("NFC", text)
+    )
+
+
+def _printable_character(character: str, covered: frozenset[int], stand_in: str) -> str:
+    if character == "\n":
+        return character
+    if unicodedata.category(character) == "Cc":
+        return " "
+    return character if ord(character) in covered else stand_in
+
+
+# --- how figures and dates read --------------------------------------------------------------
+
+
+def format_unit_price(price: Decimal) -> str:
+    """`$18.50`, `$4.125`: a unit price may carry more decimals than money does."""
+    if price == price.quantize(CENT):
+        return format_money(price)
+    sign = "-" if price < 0 else ""
+    return f"{sign}${format_quantity(abs(price))}"
+
+
+def _long_date(day: date) -> str:
+    return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def _percent_or_blank(value: Decimal | None) -> str:
+    return "" if value is None else format_percent(value)
+
+
+def _percent_complete(summary: Summary) -> Decimal | None:
+    scheduled = summary.contract_sum_to_date
+    return summary.completed_and_stored_to_date * HUNDRED / scheduled if scheduled else None
+
+
+# --- the document ----------------------------------------------------------------------------
+
+
+class _InvoiceDocument(FPDF):
+    """Landscape Letter with the fonts embedded, a running head on continuation pages and
+    "Page N of M" at the foot of every page."""
+
+    def __init__(self, view: InvoiceView) -> None:
+        super().__init__(orientation="L", unit="mm", format="letter")
+        for style, path in FONT_FILES.items():
+            self.add_font(FONT_FAMILY, style, fname=str(path))
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(True, margin=FOOTER_ROOM)
+        self.alias_nb_pages()
+        self.set_creator("payapp")
+        self.set_title(view.title)
+        self.set_draw_color(*RULE)
+        self.set_line_width(0.15)
+        self.view = view
+        self.on_continuation_sheet = False
+
+    def write_cell(self, width: float, height: float, text: str, *, style: str = REGULAR,
+                   size: float = 9.0, align: str = "L", fill: bool = False,
+                   border: Literal[0, 1] | str = 0, color: tuple[int, int, int] = INK) -> None:
+        """One line of text in a box: shrunk (figures) or clipped with "…" (words) to fit."""
+        shown = printable(text, style)
+        self.set_font(FONT_FAMILY, style, size)
+        self.set_text_color(*color)
+        room = width - 2 * self.c_margin
+        if align == "R":
+            self._shrink_font_to_fit(shown, room, style, size)
+        self.cell(width, height, _clipped(self, shown, room), border=border, align=align,
+                  fill=fill)
+        self.set_text_color(*INK)
+
+    def _shrink_font_to_fit(self, text: str, room: float, style: str, size: float) -> None:
+        """Steps the font down (to 5 pt at least) until `text` fits in `room`."""
+        while self.get_string_width(text) > room and size > 5:
+            size -= 0.5
+            self.set_font(FONT_FAMILY, style, size)
+
+    def header(self) -> None:
+        if not self.on_continuation_sheet:
+            return
+        view = self.view
+        self.set_xy(MARGIN, MARGIN)
+        self.write_cell(CONTENT_WIDTH * 0.45, 6, "Continuation Sheet", style=BOLD, size=12)
+        self.write_cell(
+            CONTENT_WIDTH * 0.55, 6,
+            f"Application No. {view.position}   ·   Application date "
+            f"{_long_date(view.billing_date)}   ·   Period to {_long_date(view.period_end)}",
+            size=8, align="R", color=MUTED,
+        )
+        self.ln(6)
+        self.write_cell(CONTENT_WIDTH, 4.5, _running_title(view), size=8, color=MUTED)
+        self.ln(7)
+
+    def footer(self) -> None:
+        self.set_xy(MARGIN, -MARGIN - 2)
+        self.write_cell(CONTENT_WIDTH - 40, 5, _running_title(self.view), size=7, color=MUTED)
+        self.write_cell(40, 5, f"Page {self.page_no()} of {{nb}}", size=7, align="R",
+                        color=MUTED)
+
+
+def _running_title(view: InvoiceView) -> str:
+    invoice = word("Invoice #", view.point_of_view)
+    return (f"{view.project_number} {view.project_name}  ·  {view.commitment_number} "
+            f"{view.commitment_title}  ·  {view.contract_company}  ·  {invoice}{view.position}")
+
+
+def _clipped(pdf: FPDF, text: str, room: float) -> str:
+    """`text` on one line, cut short with "…" if it does not fit in `room` mm."""
+    text = " ".join(text.split())
+    if pdf.get_string_width(text) <= room:
+        return text
+    fits, too_long = 0, len(text)  # lengths of the text kept before the "…"
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if pdf.get_string_width(text[:middle] + "…") <= room:
+            fits = middle
+        else:
+            too_long = middle
+    return text[:fits].rstrip() + "…"
+
+
+def render_invoice_pdf(view: InvoiceView) -> bytes:
+    """The invoice as PDF bytes: page 1 the summary, then the continuation sheet."""
+    pdf = _InvoiceDocument(view)
+    pdf.add_page()
+    _draw_summary_page(pdf, view)
+    pdf.on_continuation_sheet = True
+    pdf.add_page()
+    _draw_continuation_sheet(pdf, view)
+    return bytes(pdf.output())
+
+
+# --- page 1: application and certificate for payment (G702) ---------------------------------
+
+
+def _draw_summary_page(pdf: _InvoiceDocument, view: InvoiceView) -> None:
+    _draw_title(pdf, view)
+    _draw_particulars(pdf, view)
+    top = pdf.get_y() + 6
+    _draw_application_lines(pdf, view.summary, x=MARGIN, y=top, width=LEFT_BLOCK_WIDTH)
+    right = MARGIN + LEFT_BLOCK_WIDTH + BLOCK_GAP
+    _draw_change_order_summary(pdf, view.summary, x=right, y=top, width=RIGHT_BLOCK_WIDTH)
+    _draw_payment(pdf, view, x=right, y=pdf.get_y() + 14, width=RIGHT_BLOCK_WIDTH)
+
+
+def _draw_title(pdf: _InvoiceDocument, view: InvoiceView) -> None:
+    pdf.set_xy(MARGIN, MARGIN)
+    pdf.write_cell(CONTENT_WIDTH - 60, 8, "Application and Certificate for Payment",
+                   style=BOLD, size=15)
+    pdf.write_cell(60, 8, f"Application No. {view.position}", style=BOLD, size=12, align="R")
+    pdf.ln(8)
+    pdf.write_cell(CONTENT_WIDTH, 5,
+                   "G702-style summary. The continuation sheet (G703-style) with the schedule "
+                   "of values follows. All amounts in US dollars.", size=8, color=MUTED)
+    pdf.ln(8)
+
+
+def _particulars(view: InvoiceView) -> list[tuple[str, str, str, str]]:
+    """The invoice's identity, as (label, value, label, value) rows."""
+    subcontractor = word("Subcontractor", view.point_of_view)
+    return [
+        ("Project", f"{view.project_number} {view.project_name}",
+         "Application No.", str(view.position)),
+        (f"Contract company ({subcontractor})", view.contract_company,
+         f"{subcontractor}'s invoice No.", view.invoice_number or "—"),
+        ("Commitment", f"{view.commitment_number} {view.commitment_title}",
+         "Billing date", _long_date(view.billing_date)),
+        ("Period", f"{_long_date(view.period_start)} to {_long_date(view.period_end)}",
+         "Billing type", BILLING_TYPE_LABELS.get(view.billing_type, view.billing_type)),
+        ("Invoice type", INVITE_TYPE_LABELS.get(view.invoice_type, str(view.invoice_type)),
+         "Status", view.status_label),
+    ]
+
+
+def _draw_particulars(pdf: _InvoiceDocument, view: InvoiceView) -> None:
+    """The identity rows as a bordered table; a value longer than two lines is clipped."""
+    label = FontFace(emphasis=BOLD, fill_color=LABEL_FILL)
+    padding_x = 1.5
+    pdf.set_font(FONT_FAMILY, REGULAR, 9)
+    pdf.set_fill_color(*PAPER)  # a table's cells take the fill colour current when it starts
+    with pdf.table(width=pdf.epw, col_widths=PARTICULARS_WIDTHS, align="L",
+                   first_row_as_headings=False, text_align="LEFT", line_height=4.6,
+                   padding=(1.0, padding_x), v_align="M") as table:
+        for cells in _particulars(view):
+            row = table.row()
+            for text, width, is_label in zip(cells, PARTICULARS_WIDTHS, (True, False) * 2,
+                                             strict=True):
+                if is_label:
+                    row.cell(printable(text, BOLD), style=label)
+                    continue
+                room = PARTICULAR_MAX_LINES * 0.85 * (width - 2 * padding_x)
+                row.cell(_clipped(pdf, printable(text), room))
+
+
+@dataclass(frozen=True)
+class _Box:
+    """A cell on page 1: its width, text and alignment."""
+
+    width: float
+    text: str
+    align: str = "L"
+
+
+def _draw_boxes(pdf: _InvoiceDocument, x: float, boxes: Sequence[_Box], *, style: str = REGULAR,
+                size: float = 9.0, fill: bool = False) -> None:
+    """One ruled row of boxes at `x`, below the previous row."""
+    pdf.set_x(x)
+    for box in boxes:
+        pdf.write_cell(box.width, ROW_HEIGHT, box.text, style=style, size=size, align=box.align,
+                       fill=fill, border="B")
+    pdf.ln(ROW_HEIGHT)
+
+
+def _draw_block_title(pdf: _InvoiceDocument, title: str, *, x: float, y: float,
+                      width: float) -> None:
+    pdf.set_xy(x, y)
+    pdf.write_cell(width, 7, title, style=BOLD, size=11)
+    pdf.ln(7)
+
+
+def _draw_application_lines(pdf: _InvoiceDocument, summary: Summary, *, x: float, y: float,
+                            width: float) -> None:
+    """G702 lines 1 to 9; line 8, the payment due, stands out."""
+    _draw_block_title(pdf, "Application for Payment", x=x, y=y, width=width)
+    number_width, amount_width = 10.0, 40.0
+    caption_width = width - number_width - amount_width
+    for number, caption, amount in summary.numbered_lines():
+        is_due = number == "8"
+        style = BOLD if number in {"3", "6", "8"} else REGULAR
+        indent = "    " if number in {"5a", "5b"} else ""
+        pdf.set_fill_color(*(DUE_FILL if is_due else LABEL_FILL))
+        pdf.set_x(x)
+        pdf.write_cell(number_width, ROW_HEIGHT, number, style=BOLD, align="C", fill=True,
+                       border="B")
+        _draw_boxes(pdf, x + number_width,
+                    [_Box(caption_width, indent + caption),
+                     _Box(amount_width, format_money(amount), "R")],
+                    style=style, fill=is_due)
+
+
+def _change_order_rows(summary: Summary) -> list[tuple[str, Decimal, Decimal]]:
+    orders = summary.change_orders
+    return [
+        ("Approved in previous months", orders.previous_additions,
+         orders.previous_deductions),
+        ("Approved this month", orders.this_period_additions,
+         orders.this_period_deductions),
+        ("Totals", orders.additions, orders.deductions),
+    ]
+
+
+def _draw_change_order_summary(pdf: _InvoiceDocument, summary: Summary, *, x: float, y: float,
+                               width: float) -> None:
+    """Additions and deductions approved in previous months and this month, and the net."""
+    amount_width = 27.0
+    caption_width = width - 2 * amount_width
+    _draw_block_title(pdf, "Change Order Summary", x=x, y=y, width=width)
+    pdf.set_fill_color(*LABEL_FILL)
+    _draw_boxes(pdf, x, [_Box(caption_width, "Change orders"),
+                         _Box(amount_width, "Additions", "R"),
+                         _Box(amount_width, "Deductions", "R")], style=BOLD, fill=True)
+    for caption, additions, deductions in _change_order_rows(summary):
+        _draw_boxes(pdf, x, [_Box(caption_width, caption),
+                             _Box(amount_width, format_money(additions), "R"),
+                             _Box(amount_width, format_money(deductions), "R")],
+                    style=BOLD if caption == "Totals" else REGULAR)
+    _draw_boxes(pdf, x, [_Box(caption_width, "Net changes by change order"),
+                         _Box(2 * amount_width, format_money(summary.net_change_by_change_orders),
+                              "R")], style=BOLD)
+
+
+def _draw_payment(pdf: _InvoiceDocument, view: InvoiceView, *, x: float, y: float,
+                  width: float) -> None:
+    """What has been paid against this invoice so far."""
+    amount_width = 2 * 27.0
+    _draw_block_title(pdf, "Payment", x=x, y=y, width=width)
+    _draw_boxes(pdf, x, [_Box(width - amount_width, "Paid"),
+                         _Box(amount_width, format_money(view.paid), "R")])
+    _draw_boxes(pdf, x, [_Box(width - amount_width, "Payment status"),
+                         _Box(amount_width, _payment_status_text(view), "R")])
+
+
+def _payment_status_text(view: InvoiceView) -> str:
+    if view.payment_status is PaymentStatus.NOT_APPROVED:
+        return "Not approved for payment yet"
+    return str(view.payment_status)
+
+
+# --- the continuation sheet (G703) -----------------------------------------------------------
+
+
+class _RowKind(Enum):
+    LINE = "line"
+    GROUP = "group"  # "Change Orders"
+    SECTION = "section"  # "Commitment Change Orders"
+    CHANGE_ORDER = "change order"  # "CCO 001 Added exam-room receptacles"
+    TOTAL = "total"
+
+
+@dataclass(frozen=True)
+class _Row:
+    kind: _RowKind
+    cells: tuple[str, ...]  # one text spanning the whole row for the heading kinds
+
+    @property
+    def style(self) -> str:
+        return REGULAR if self.kind is _RowKind.LINE else BOLD
+
+
+@dataclass(frozen=True)
+class _Column:
+    heading: str
+    align: str  # "L" or "R"
+    line_text: Callable[[SheetLine], str]
+    total_text: Callable[[Summary], str] = lambda _summary: ""
+    flexible: bool = False  # takes the width the others leave
+
+
+def _units(show: Callable[[UnitFigures], str]) -> Callable[[SheetLine], str]:
+    return lambda line: "" if line.units is None else show(line.units)
+
+
+def _money_column(heading: str, line_amount: Callable[[SheetLine], Decimal],
+                  total_amount: Callable[[Summary], Decimal]) -> _Column:
+    return _Column(heading, "R", lambda line: format_money(line_amount(line)),
+                   lambda summary: format_money(total_amount(summary)))
+
+
+def _sheet_columns(unit_based: bool) -> list[_Column]:
+    """G703's columns A to I, with the unit columns beside C, D and E when there are units."""
+    item = _Column("A\nItem", "L", lambda line: line.result.line.item_no)
+    description = _Column("B\nDescription of Work", "L",
+                          lambda line: line.result.line.description,
+                          lambda _summary: "Grand Total", flexible=True)
+    code = _Column("Budget\nCode", "L", lambda line: line.budget_code)
+    quantity = _Column("Qty", "R", _units(lambda units: format_quantity(units.quantity)))
+    unit = _Column("Unit", "L", _units(lambda units: units.unit))
+    unit_price = _Column("Unit\nPrice", "R", _units(lambda units: format_unit_price(
+        units.unit_price)))
+    scheduled = _money_column("C\nScheduled Value", lambda line: line.result.scheduled_value,
+                              lambda summary: summary.contract_sum_to_date)
+    previous_quantity = _Column("Prev.\nQty", "R", _units(
+        lambda units: format_quantity(units.previous_quantity)))
+    previous = _money_column("D\nFrom Previous Application",
+                             lambda line: line.result.line.previous_work,
+                             lambda summary: summary.total_previous_work)
+    new_quantity = _Column("New\nQty", "R", _units(
+        lambda units: format_quantity(units.new_quantity)))
+    this_period = _money_column("E\nThis Period", lambda line: line.result.line.work_this_period,
+                                lambda summary: summary.total_work_this_period)
+    stored = _money_column("F\nMaterials Presently Stored",
+                           lambda line: line.result.materials_presently_stored,
+                           lambda summary: summary.total_stored)
+    to_date = _money_column("G\nTotal Completed and Stored to Date",
+                            lambda line: line.result.completed_to_date,
+                            lambda summary: summary.completed_and_stored_to_date)
+    percent = _Column("G ÷ C\n%", "R",
+                      lambda line: _percent_or_blank(line.result.percent_complete),
+                      lambda summary: _percent_or_blank(_percent_complete(summary)))
+    balance = _money_column("H\nBalance to Finish", lambda line: line.result.balance_to_finish,
+                            lambda summary: summary.total_balance_to_finish)
+    retainage = _money_column("I\nRetainage", lambda line: line.result.retainage,
+                              lambda summary: summary.total_retainage)
+    released = _money_column("Retainage\nReleased", lambda line: line.result.released,
+                             lambda summary: summary.total_released)
+    if unit_based:
+        return [item, description, code, quantity, unit, unit_price, scheduled,
+                previous_quantity, previous, new_quantity, this_period, stored, to_date,
+                percent, balance, retainage, released]
+    return [item, description, code, scheduled, previous, this_period, stored, to_date,
+            percent, balance, retainage, released]
+
+
+def _line_rows(lines: Iterable[SheetLine], columns: Sequence[_Column]) -> list[_Row]:
+    return [_Row(_RowKind.LINE, tuple(column.line_text(line) for column in columns))
+            for line in lines]
+
+
+def _sheet_rows(view: InvoiceView, columns: Sequence[_Column]) -> list[_Row]:
+    """Original lines, then change-order lines under their section and change order, then the
+    grand total (which is the summary's)."""
+    rows = _line_rows((line for line in view.lines if not line.section), columns)
+    change_lines = [line for line in view.lines if line.section]
+    if change_lines:
+        rows.append(_Row(_RowKind.GROUP, ("Change Orders",)))
+    for section, in_section in groupby(change_lines, key=lambda line: line.section):
+        rows.append(_Row(_RowKind.SECTION, (section,)))
+        for order, in_order in groupby(in_section, key=lambda line: line.change_order):
+            rows.append(_Row(_RowKind.CHANGE_ORDER, (order,)))
+            rows.extend(_line_rows(in_order, columns))
+    rows.append(_Row(_RowKind.TOTAL,
+                     tuple(column.total_text(view.summary) for column in columns)))
+    return [_Row(row.kind, tuple(printable(cell, row.style) for cell in row.cells))
+            for row in rows]
+
+
+@dataclass(frozen=True)
+class _SheetLayout:
+    font_size: float
+    widths: tuple[float, ...]
+
+    @property
+    def line_height(self) -> float:
+        return self.font_size * POINT * 1.2
+
+
+def _text_width(pdf: FPDF, text: str, style: str, size: float) -> float:
+    pdf.set_font(FONT_FAMILY, style, size)
+    return max((pdf.get_string_width(part) for part in text.split("\n")), default=0.0)
+
+
+def _natural_width(pdf: FPDF, column_index: int, column: _Column, rows: Sequence[_Row],
+                   size: float) -> float:
+    """The width a column needs for its widest cell, and for its heading's longest word."""
+    cells = (row for row in rows if row.kind in (_RowKind.LINE, _RowKind.TOTAL))
+    widest_cell = max((_text_width(pdf, row.cells[column_index], row.style, size)
+                       for row in cells), default=0.0)
+    widest_word = max(_text_width(pdf, heading_word, BOLD, size)
+                      for heading_word in column.heading.split())
+    return max(widest_cell, widest_word) + 2 * CELL_PADDING_X + MEASURE_SLACK
+
+
+def _layout_at(pdf: FPDF, columns: Sequence[_Column], rows: Sequence[_Row],
+               size: float) -> tuple[list[float], float, float]:
+    """The natural widths at `size`, the description's natural width and the room left for
+    the description once the other columns have theirs."""
+    widths = [_natural_width(pdf, index, column, rows, size)
+              for index, column in enumerate(columns)]
+    flexible = [index for index, column in enumerate(columns) if column.flexible]
+    room = CONTENT_WIDTH - sum(w for index, w in enumerate(widths) if index not in flexible)
+    wanted = sum(widths[index] for index in flexible)
+    return widths, wanted, room
+
+
+def _choose_layout(pdf: FPDF, columns: Sequence[_Column], rows: Sequence[_Row]) -> _SheetLayout:
+    """The largest font at which the description gets enough room; at the smallest font the
+    figure columns give up width (their cells then wrap rather than overflow)."""
+    for size in SHEET_FONT_SIZES:
+        widths, wanted, room = _layout_at(pdf, columns, rows, size)
+        if room >= min(wanted, WIDE_DESCRIPTION):
+            return _SheetLayout(size, _with_flexible_room(columns, widths, room))
+    size = SHEET_FONT_SIZES[-1]
+    widths, _wanted, room = _layout_at(pdf, columns, rows, size)
+    if room < NARROW_DESCRIPTION:
+        squeeze = (CONTENT_WIDTH - NARROW_DESCRIPTION) / (CONTENT_WIDTH - room)
+        widths = [w * squeeze for w in widths]
+        room = NARROW_DESCRIPTION
+    return _SheetLayout(size, _with_flexible_room(columns, widths, room))
+
+
+def _with_flexible_room(columns: Sequence[_Column], widths: Sequence[float],
+                        room: float) -> tuple[float, ...]:
+    flexible_count = sum(1 for column in columns if column.flexible)
+    return tuple(room / flexible_count if column.flexible else width
+                 for column, width in zip(columns, widths, strict=True))
+
+
+_ROW_FILLS = {
+    _RowKind.GROUP: HEADING_FILL,
+    _RowKind.SECTION: GROUP_FILL,
+    _RowKind.CHANGE_ORDER: None,
+    _RowKind.TOTAL: LABEL_FILL,
+}
+
+
+def _clip_row(pdf: FPDF, row: _Row, columns: Sequence[_Column], layout: _SheetLayout) -> _Row:
+    """Cuts a description longer than DESCRIPTION_MAX_LINES lines, and a heading row longer
+    than one line, with "…"; figures are never cut (the columns are sized to them)."""
+    pdf.set_font(FONT_FAMILY, row.style, layout.font_size)
+    content = [width - 2 * CELL_PADDING_X - MEASURE_SLACK for width in layout.widths]
+    if row.kind is not _RowKind.LINE and row.kind is not _RowKind.TOTAL:
+        return _Row(row.kind, (_clipped(pdf, row.cells[0], sum(layout.widths) * 0.95),))
+    room = [DESCRIPTION_MAX_LINES * 0.85 * width if column.flexible else None
+            for column, width in zip(columns, content, strict=True)]
+    return _Row(row.kind, tuple(text if cell_room is None else _clipped(pdf, text, cell_room)
+                                for text, cell_room in zip(row.cells, room, strict=True)))
+
+
+def _draw_continuation_sheet(pdf: _InvoiceDocument, view: InvoiceView) -> None:
+    columns = _sheet_columns(any(line.units is not None for line in view.lines))
+    measured = _sheet_rows(view, columns)
+    layout = _choose_layout(pdf, columns, measured)
+    rows = [_clip_row(pdf, row, columns, layout) for row in measured]
+    pdf.set_font(FONT_FAMILY, REGULAR, layout.font_size)
+    pdf.set_fill_color(*PAPER)  # a table's cells take the fill colour current when it starts
+    headings = FontFace(emphasis=BOLD, size_pt=layout.font_size, fill_color=HEADING_FILL)
+    with pdf.table(width=min(sum(layout.widths), pdf.epw), col_widths=layout.widths, align="L",
+                   text_align=tuple(column.align for column in columns),
+                   line_height=layout.line_height, padding=(CELL_PADDING_Y, CELL_PADDING_X),
+                   headings_style=headings, v_align="T", repeat_headings=1) as table:
+        heading_row = table.row()
+        for column in columns:
+            heading_row.cell(column.heading, align="C", v_align="B")
+        for row in rows:
+            _add_sheet_row(table, row, len(columns), layout.font_size)
+
+
+def _add_sheet_row(table: Table, row: _Row, column_count: int, size: float) -> None:
+    added = table.row()
+    if row.kind is _RowKind.LINE:
+        for text in row.cells:
+            added.cell(text)
+        return
+    style = FontFace(emphasis=BOLD, size_pt=size, fill_color=_ROW_FILLS[row.kind])
+    if row.kind is _RowKind.TOTAL:
+        for text in row.cells:
+            added.cell(text, style=style)
+        return
+    indent = "    " if row.kind is _RowKind.CHANGE_ORDER else ""
+    added.cell(indent + row.cells[0], colspan=column_count, style=style, align="L")
+
+
+# --- export to a file ------------------------------------------------------------------------
+
+
+def _is_unsafe_in_file_name(character: str) -> bool:
+    return character in '/\\:*?"<>|' or unicodedata.category(character) in {
+        "Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+def safe_file_stem(text: str) -> str:
+    """`text` usable as a file name on any system: no separators, no reserved or invisible
+    characters (direction overrides included), no leading dots or dashes, at most 200 bytes."""
+    cleaned = "".join("_" if _is_unsafe_in_file_name(character) else character
+                      for character in unicodedata.normalize("NFC", text))
+    cleaned = " ".join(cleaned.split()).lstrip(".- ").rstrip(". ")
+    while len(cleaned.encode()) > MAX_FILE_STEM_BYTES:
+        cleaned = cleaned[:-1].rstrip(". ")
+    return cleaned or "invoice"
+
+
+def export_file_name(view: InvoiceView) -> str:
+    """`SC-2417-016 Invoice 3 - 2026-11-21.pdf`."""
+    invoice = word("Invoice", view.point_of_view)
+    stem = (f"{view.commitment_number} {invoice} {view.position} - "
+            f"{view.billing_date.isoformat()}")
+    return f"{safe_file_stem(stem)}.pdf"
+
+
+def _claim_new_path(folder: Path, file_name: str) -> Path:
+    """Creates an empty 0600 file under `file_name`, or `name (2).pdf`, `(3)`... if it is taken,
+    so that two exports never write to the same file."""
+    stem, suffix = os.path.splitext(file_name)
+    for number in range(1, MAX_SAME_NAME + 1):
+        candidate = folder / (file_name if number == 1 else f"{stem} ({number}){suffix}")
+        try:
+            handle = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        os.close(handle)
+        return candidate
+    raise FileExistsError(f"{folder} already holds {MAX_SAME_NAME} files named {file_name!r}")
+
+
+def _replace_atomically(target: Path, content: bytes) -> None:
+    """Writes `content` to a temporary file beside `target`, then renames it over `target`."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def export_invoice_pdf(view: InvoiceView, folder: Path) -> Path:
+    """Writes the invoice's PDF into `folder` (created private, 0700) as a new 0600 file that
+    never replaces an earlier export, and returns its full path."""
+    content = render_invoice_pdf(view)
+    ensure_private_dir(folder)
+    target = _claim_new_path(folder, export_file_name(view))
+    try:
+        _replace_atomically(target, content)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
