@@ -248,3 +248,49 @@ class DraftInvoice:
             previous_certificates=self.view.summary.previous_certificates,
             rules=self.view.rules,
         )
+
+    def rebase(self, view: InvoiceView) -> DraftInvoice:
+        """The same typed values on top of a newer version of the invoice (after a conflict)."""
+        draft = DraftInvoice(view)
+        draft._typed = {k: replace(v) for k, v in self._typed.items() if k in draft._lines}
+        draft.general = self.general
+        draft._result = draft._compute()
+        return draft
+
+
+def _line_figures(line: SheetLine) -> dict[str, str]:
+    li = line.result.line
+    figures = {
+        "work this period": format_money(li.work_this_period),
+        "new stored materials": format_money(li.new_stored),
+        "stored materials installed": format_money(li.stored_installed),
+        "release requested": format_money(li.release_requested),
+    }
+    if line.units is not None:
+        figures["new quantity"] = str(line.units.new_quantity)
+    return figures
+
+
+def changes_between(old: InvoiceView, new: InvoiceView) -> list[str]:
+    """What someone else changed between two versions of an invoice, one sentence each."""
+    changes: list[str] = []
+    for label, before, after in (
+        ("invoice number", old.invoice_number or "—", new.invoice_number or "—"),
+        ("billing date", f"{old.billing_date}", f"{new.billing_date}"),
+        ("period start", f"{old.period_start}", f"{new.period_start}"),
+        ("period end", f"{old.period_end}", f"{new.period_end}"),
+        ("status", old.status_label, new.status_label),
+    ):
+        if before != after:
+            changes.append(f"{label}: {before} → {after}")
+    new_lines = {line.sov_line_id: line for line in new.lines}
+    for line in old.lines:
+        other = new_lines.get(line.sov_line_id)
+        if other is None:
+            continue
+        before_figures, after_figures = _line_figures(line), _line_figures(other)
+        for name, before in before_figures.items():
+            after = after_figures.get(name, before)
+            if before != after:
+                changes.append(f"line {line.result.line.item_no}, {name}: {before} → {after}")
+    return changes

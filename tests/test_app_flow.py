@@ -47,13 +47,13 @@ async def test_contact_sees_home_then_opens_invoice_and_summary(
         await pilot.pause()
         assert isinstance(app.screen, InvoiceScreen)
         sov = _cell_texts(app.screen.query_one(SovTable))
-        headings = [row[1] for row in sov if row[0] == ""]
-        assert headings[:3] == ["Change Orders", "Commitment Change Orders", "Totals"]
-        line_four = next(row for row in sov if row[0] == "4")
-        # C, D, E, previous stored, new stored, F: stored switchgear installed into work.
-        assert line_four[2:8] == ["$148,900.00", "$62,890.00", "$36,010.00", "$18,000.00",
-                                  "$0.00", "$0.00"]
-        assert sov[-1][1] == "Totals"
+        headings = [row[2].strip() for row in sov if row[1] == ""]
+        assert headings[:3] == ["▾ Change Orders", "Commitment Change Orders", "Totals"]
+        line_four = next(row for row in sov if row[1] == "4")
+        # C, D, E, previous stored, new stored, installed, F: stored switchgear installed.
+        assert line_four[3:10] == ["$148,900.00", "$62,890.00", "$36,010.00", "$18,000.00",
+                                   "$0.00", "$18,000.00", "$0.00"]
+        assert sov[-1][2] == "Totals"
         assert "$354,949.86" in sov[-1]  # G702 line 4
 
         await pilot.press("s")
@@ -71,16 +71,17 @@ async def test_unit_based_invoice_shows_quantities(sqlite_demo_engine: Engine) -
     app = PayApp(sqlite_demo_engine, login="dan", demo=True)
     async with app.run_test(size=(160, 50)) as pilot:
         await _settle(app)
-        await pilot.press("enter")
+        await pilot.press("v", "enter")
         await _settle(app)
         await pilot.pause()
         assert isinstance(app.screen, InvoiceScreen)
         table = app.screen.query_one(SovTable)
         header = [c.label.plain for c in table.columns.values()]
-        assert header[:6] == ["Item", "Description", "Unit", "Qty", "Unit Price", "C Value"]
+        assert header[:7] == ["", "Item", "Description", "Unit", "Qty", "Unit Price",
+                              "C Value"]
         rows = _cell_texts(table)
-        asphalt = next(row for row in rows if row[0] == "5")
-        assert asphalt[2:6] == ["SF", "31,200", "$4.125", "$128,700.00"]
+        asphalt = next(row for row in rows if row[1] == "5")
+        assert asphalt[3:7] == ["SF", "31,200", "$4.125", "$128,700.00"]
 
 
 async def test_support_sees_every_invoice_and_cannot_edit(sqlite_demo_engine: Engine) -> None:

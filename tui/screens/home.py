@@ -43,7 +43,10 @@ class HomeScreen(Screen[None]):
         Binding("i", "tab('invites')", "Invites", id="home.invites"),
         Binding("v", "tab('invoices')", "Invoices", id="home.invoices"),
         Binding("c", "tab('commitments')", "Commitments", id="home.commitments"),
-        Binding("r", "refresh", "Refresh", id="home.refresh"),
+        Binding("y", "answer(True)", "Yes", id="home.yes", tooltip="Yes: bill this period"),
+        Binding("n", "answer(False)", "No", id="home.no", tooltip="No: not this period"),
+        Binding("b", "bill", "Bill", id="home.bill", tooltip="Start an invoice"),
+        Binding("r", "refresh", "Refresh", id="home.refresh", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -56,7 +59,9 @@ class HomeScreen(Screen[None]):
                 yield DataTable(id="invoices-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Commitments", id="commitments"):
                 yield DataTable(id="commitments-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
+
+    _home: Home | None = None
 
     @property
     def payapp(self) -> PayApp:
@@ -71,6 +76,10 @@ class HomeScreen(Screen[None]):
         commitments = self.query_one("#commitments-table", DataTable)
         commitments.add_columns("Number", "Title", "Company", "Method", "Project", "Open period")
         self.load()
+
+    def on_screen_resume(self) -> None:
+        if self._home is not None:  # back from an invoice: its status or amounts may differ
+            self.load()
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -101,6 +110,7 @@ class HomeScreen(Screen[None]):
         self.query_one("#who", Static).update(Text(message, style="bold red"))
 
     def _show(self, home: Home) -> None:
+        self._home = home
         actor = home.actor
         roles = ", ".join(sorted(r.value.replace("_", " ") for r in actor.roles))
         demo = "  [demo: ctrl+p → Act as… to switch user]" if self.payapp.demo else ""
@@ -109,11 +119,14 @@ class HomeScreen(Screen[None]):
         invites = self.query_one("#invites-table", DataTable)
         invites.clear()
         for row in home.invites:
+            answer = _RESPONSES.get(row.response, row.response)
+            if row.overdue:
+                answer += " (closed: past due)"
             invites.add_row(
                 plain(row.commitment), plain(row.invite_type),
                 plain(f"{row.period_start:%b %d} – {row.period_end:%b %d, %Y}"),
                 plain(row.invited_by), day(row.due_on), _days_left(row.days_left),
-                plain(_RESPONSES.get(row.response, row.response)),
+                plain(answer, "dim" if row.overdue else ""),
                 key=f"invite:{row.invite_id}",
             )
         invoices = self.query_one("#invoices-table", DataTable)
@@ -137,8 +150,11 @@ class HomeScreen(Screen[None]):
         tabs.get_tab("invites").label = Text(f"Invites to bill ({len(home.invites)})")
         tabs.get_tab("invoices").label = Text(f"Invoices ({len(home.invoices)})")
         tabs.get_tab("commitments").label = Text(f"Commitments ({len(home.commitments)})")
-        if home.invoices:
-            invoices.focus()
+        pending = [i for i in home.invites if i.response == "pending" and not i.overdue]
+        if pending:
+            self.action_tab("invites")
+        elif home.invoices:
+            self.action_tab("invoices")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value or ""
@@ -146,8 +162,91 @@ class HomeScreen(Screen[None]):
         if kind == "invoice":
             self.open_invoice(int(ident))
         elif kind == "invite":
-            self.notify("Answering invites comes with the invoice-contact screens.",
-                        title="Invite")
+            row = next((r for r in self._home.invites if r.invite_id == int(ident)), None) \
+                if self._home else None
+            if row is not None and row.invoice_id is not None:
+                self.open_invoice(row.invoice_id)
+            else:
+                self.say("Answer with y (yes, bill this period) or n (no).")
+        elif kind == "commitment":
+            self.action_bill()
+
+    def say(self, message: str, *, error: bool = False) -> None:
+        self.notify(message, severity="error" if error else "information",
+                    timeout=8 if error else 4)
+
+    def _selected(self, table_id: str, kind: str) -> int | None:
+        table = self.query_one(f"#{table_id}", DataTable)
+        if not table.row_count or self.query_one(TabbedContent).active != table_id[:-6]:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or ""
+        found, _, ident = key.partition(":")
+        return int(ident) if found == kind else None
+
+    def action_answer(self, bill: bool) -> None:
+        invite_id = self._selected("invites-table", "invite")
+        if invite_id is None:
+            self.action_tab("invites")
+            self.say("Choose an invite, then press y or n.")
+            return
+        self.answer(invite_id, bill)
+
+    @work(thread=True, exclusive=True, group="home-answer")
+    def answer(self, invite_id: int, bill: bool) -> None:
+        from data.db import writing
+        from data.services.actors import actor_for_login
+        from data.services.errors import Invalid, NotAllowed, NotFound
+        from data.services.invites import respond
+
+        try:
+            with writing(self.payapp.engine) as session:
+                actor = actor_for_login(session, self.payapp.login)
+                invoice = respond(session, actor, invite_id, bill=bill, today=date.today())
+                invoice_id = invoice.id if invoice is not None else None
+        except (Invalid, NotAllowed, NotFound) as error:
+            self.app.call_from_thread(self.say, str(error), error=True)
+            return
+        if invoice_id is None:
+            self.app.call_from_thread(
+                self.say, "Thank you: you will not bill this period. You can still answer "
+                "Yes until the due date.")
+            self.app.call_from_thread(self.load)
+            return
+        self.app.call_from_thread(self.load)
+        self.app.call_from_thread(self.open_invoice, invoice_id)
+
+    def action_bill(self) -> None:
+        commitment_id = self._selected("commitments-table", "commitment")
+        if commitment_id is None:
+            self.action_tab("commitments")
+            self.say("Choose a commitment, then press b to start its invoice.")
+            return
+        row = next((c for c in self._home.commitments if c.commitment_id == commitment_id),
+                   None) if self._home else None
+        if row is None or row.open_period_id is None:
+            self.say("This commitment's project has no open billing period.", error=True)
+            return
+        self.start_invoice(commitment_id, row.open_period_id)
+
+    @work(thread=True, exclusive=True, group="home-answer")
+    def start_invoice(self, commitment_id: int, period_id: int) -> None:
+        from data.db import writing
+        from data.services.actors import actor_for_login
+        from data.services.errors import Invalid, NotAllowed, NotFound
+        from data.services.invoices import create_invoice
+
+        try:
+            with writing(self.payapp.engine) as session:
+                actor = actor_for_login(session, self.payapp.login)
+                invoice = create_invoice(session, actor, commitment_id, period_id,
+                                         today=date.today())
+                invoice_id = invoice.id
+        except (Invalid, NotAllowed, NotFound) as error:
+            self.app.call_from_thread(self.say, str(error), error=True)
+            return
+        assert invoice_id is not None
+        self.app.call_from_thread(self.load)
+        self.app.call_from_thread(self.open_invoice, invoice_id)
 
     def open_invoice(self, invoice_id: int) -> None:
         from tui.screens.invoice import InvoiceScreen

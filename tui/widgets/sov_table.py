@@ -1,103 +1,275 @@
-"""The schedule of values as a table: the G703 columns for the commitment's accounting method,
+"""The schedule of values as a grid: the G703 columns for the commitment's accounting method,
 stored-materials columns only when the commitment bills them separately, change orders grouped
-under their own heading, and a totals row."""
+under a heading that folds, a totals row, and the cells a person may type into highlighted.
+
+Row keys are SOV line ids; headings and totals have keys starting with "h:".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
+from data.billing import LineResult
+from data.editing import DraftInvoice, Field
 from data.models import AccountingMethod
-from data.services.invoices import InvoiceView, SheetLine
+from data.money import HUNDRED
+from data.services.invoices import SheetLine
 from tui.widgets.cells import money, percent, plain, quantity, unit_price
 
-_AMOUNT_COLUMNS = ("Item", "Description", "C Scheduled", "D Previous", "E This Period")
-_STORED_COLUMNS = ("Prev. Stored", "New Stored", "F Stored")
-_TAIL_COLUMNS = ("G To Date", "G÷C", "H Balance", "I Retainage", "Released")
-_UNIT_COLUMNS = ("Item", "Description", "Unit", "Qty", "Unit Price", "C Value", "Prev. Qty",
-                 "D Prev. Value", "Total %", "New Qty", "E New Value")
+EDITABLE_STYLE = "underline"
+CHANGE_ORDERS = "h:change-orders"
+TOTALS = "h:totals"
 
 
-def columns_for(view: InvoiceView) -> list[str]:
-    head = list(_UNIT_COLUMNS if view.method is AccountingMethod.UNIT else _AMOUNT_COLUMNS)
-    stored = list(_STORED_COLUMNS) if view.stored_separately else []
-    return head + stored + list(_TAIL_COLUMNS)
+@dataclass(frozen=True)
+class Row:
+    """What one grid row shows: the line as loaded, its figures now, and its unit figures."""
+
+    line: SheetLine
+    result: LineResult
+    units: tuple[Decimal, Decimal, bool] | None  # (new quantity, total %, override)
+    marked: bool
+    typed: bool
 
 
-def _row(view: InvoiceView, line: SheetLine) -> list[Text]:
-    r = line.result
-    li = r.line
-    flag = " ⚠" if r.overbilled else ""
-    description = plain(li.description + flag, "red" if r.overbilled else "")
-    cells: list[Text] = [plain(li.item_no), description]
-    if view.method is AccountingMethod.UNIT:
-        units = line.units
-        if units is None:  # an amount line on a unit-based commitment (a change order)
-            cells += [plain(""), plain(""), plain(""), money(li.scheduled_value), plain(""),
-                      money(li.previous_work), percent(r.percent_complete), plain(""),
-                      money(li.work_this_period)]
-        else:
-            cells += [plain(units.unit), quantity(units.quantity), unit_price(units.unit_price),
-                      money(li.scheduled_value),
-                      quantity(units.previous_quantity), money(li.previous_work),
-                      percent(units.total_percent), quantity(units.new_quantity),
-                      money(li.work_this_period, "yellow" if units.override else "")]
+@dataclass(frozen=True)
+class Column:
+    label: str
+    render: Callable[[Row], Text]
+    field: Field | None = None
+    right: bool = True
+
+
+def _mark(row: Row) -> Text:
+    return Text("•" if row.marked else " ", style="bold yellow")
+
+
+def _item(row: Row) -> Text:
+    rejected = row.line.review == "rejected"
+    return plain(row.line.result.line.item_no + (" ✗" if rejected else ""),
+                 "bold red" if rejected else "")
+
+
+def _description(row: Row) -> Text:
+    flag = " ⚠ overbilled" if row.result.overbilled else ""
+    return plain(row.line.result.line.description + flag, "red" if row.result.overbilled else "")
+
+
+def _value_or_override(row: Row) -> Text:
+    override = bool(row.units and row.units[2])
+    cell = money(row.result.line.work_this_period, "yellow" if override else "")
+    if override:
+        cell.append("*")
+    return cell
+
+
+def _unit(attribute: str) -> Callable[[Row], Text]:
+    def render(row: Row) -> Text:
+        units = row.line.units
+        return plain("") if units is None else quantity(getattr(units, attribute))
+    return render
+
+
+def _new_quantity(row: Row) -> Text:
+    return plain("") if row.units is None else quantity(row.units[0])
+
+
+def _total_percent(row: Row) -> Text:
+    return percent(None if row.units is None else row.units[1])
+
+
+def _columns(method: AccountingMethod, stored: bool) -> list[Column]:
+    head = [
+        Column("", _mark, right=False),
+        Column("Item", _item, right=False),
+        Column("Description", _description, right=False),
+    ]
+    if method is AccountingMethod.UNIT:
+        head += [
+            Column("Unit", lambda r: plain(r.line.units.unit if r.line.units else ""),
+                   right=False),
+            Column("Qty", _unit("quantity")),
+            Column("Unit Price", lambda r: unit_price(r.line.units.unit_price)
+                   if r.line.units else plain("")),
+            Column("C Value", lambda r: money(r.result.line.scheduled_value)),
+            Column("Prev. Qty", _unit("previous_quantity")),
+            Column("D Prev. Value", lambda r: money(r.result.line.previous_work)),
+            Column("Total %", _total_percent, Field.PERCENT),
+            Column("New Qty", _new_quantity, Field.NEW_QUANTITY),
+            Column("E New Value", _value_or_override, Field.NEW_VALUE),
+        ]
     else:
-        cells += [money(li.scheduled_value), money(li.previous_work),
-                  money(li.work_this_period)]
-    if view.stored_separately:
-        cells += [money(li.previous_stored), money(li.new_stored),
-                  money(r.materials_presently_stored)]
-    cells += [money(r.completed_to_date), percent(r.percent_complete),
-              money(r.balance_to_finish), money(r.retainage), money(r.released)]
-    return cells
+        head += [
+            Column("C Scheduled", lambda r: money(r.result.line.scheduled_value)),
+            Column("D Previous", lambda r: money(r.result.line.previous_work)),
+            Column("E This Period", lambda r: money(r.result.line.work_this_period),
+                   Field.WORK),
+        ]
+    if stored:
+        head += [
+            Column("Prev. Stored", lambda r: money(r.result.line.previous_stored)),
+            Column("New Stored", lambda r: money(r.result.line.new_stored), Field.NEW_STORED),
+            Column("Installed", lambda r: money(r.result.line.stored_installed),
+                   Field.INSTALLED),
+            Column("F Stored", lambda r: money(r.result.materials_presently_stored)),
+        ]
+    tail = [Column("G To Date", lambda r: money(r.result.completed_to_date))]
+    if method is AccountingMethod.AMOUNT:
+        tail.append(Column("G÷C", lambda r: percent(r.result.percent_complete), Field.PERCENT))
+    tail += [
+        Column("H Balance", lambda r: money(r.result.balance_to_finish)),
+        Column("I Retainage", lambda r: money(r.result.retainage)),
+        Column("Released", lambda r: money(r.result.released), Field.RELEASE),
+    ]
+    return head + tail
 
 
 class SovTable(DataTable[Text]):
-    """Read-only schedule of values; row keys are SOV line ids ("h:" for headings)."""
+    """The grid. It shows a DraftInvoice; the screen does the typing and saving."""
 
     DEFAULT_CSS = """
     SovTable { height: 1fr; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        # Mark, item and description stay in view while the figures scroll sideways.
+        super().__init__(id=id, cursor_type="cell", zebra_stripes=True, fixed_columns=3)
+        self.columns_spec: list[Column] = []
+        self.editable = False
+        self.marked: set[int] = set()
+        self.folded = False
+        self._draft: DraftInvoice | None = None
 
-    def show(self, view: InvoiceView) -> None:
+    # --- building --------------------------------------------------------------------------
+
+    def show(self, draft: DraftInvoice, *, editable: bool) -> None:
+        self._draft = draft
+        self.editable = editable
+        view = draft.view
+        self.columns_spec = _columns(view.method, view.stored_separately)
+        first_time = not self.columns
+        cursor = self.cursor_coordinate
         self.clear(columns=True)
-        names = columns_for(view)
-        for name in names:
-            self.add_column(Text(name, justify="right" if name[:2] not in ("It", "De", "Un")
-                                 else "left"), key=name)
-        blank = [plain("")] * (len(names) - 2)
+        narrow = self.app.size.width < 120
+        for column in self.columns_spec:
+            width = (22 if narrow else 44) if column.label == "Description" else None
+            self.add_column(Text(column.label, justify="right" if column.right else "left"),
+                            key=column.label or "mark", width=width)
+        blank = [plain("")] * (len(self.columns_spec) - 3)
         section = ""
         for line in view.lines:
             if line.section != section:
                 if not section:
-                    self.add_row(plain(""), plain("Change Orders", "bold"), *blank,
-                                 key="h:change-orders")
+                    arrow = "▸" if self.folded else "▾"
+                    self.add_row(plain(""), plain(""),
+                                 plain(f"{arrow} Change Orders", "bold"), *blank,
+                                 key=CHANGE_ORDERS)
                 section = line.section
-                self.add_row(plain(""), plain(section, "bold italic"), *blank,
-                             key=f"h:{section}")
-            self.add_row(*_row(view, line), key=str(line.sov_line_id))
-        self.add_row(*self._totals(view), key="h:totals")
+                if not self.folded:
+                    self.add_row(plain(""), plain(""), plain(f"  {section}", "bold italic"),
+                                 *blank, key=f"h:{section}")
+            if line.section and self.folded:
+                continue
+            self.add_row(*self._cells(line), key=str(line.sov_line_id))
+        self.add_row(*self._totals(), key=TOTALS)
+        if first_time or not self.is_valid_coordinate(cursor):
+            cursor = Coordinate(0, self.first_editable_column() or 1)
+        self.cursor_coordinate = cursor
+
+    def update_lines(self, sov_line_ids: list[int]) -> None:
+        """After a change: the changed lines and the totals, without rebuilding the grid."""
+        assert self._draft is not None
+        lines = {line.sov_line_id: line for line in self._draft.view.lines}
+        for sov_line_id in sov_line_ids:
+            key = str(sov_line_id)
+            if key not in self.rows:
+                continue  # folded away
+            for column, cell in zip(self.columns_spec, self._cells(lines[sov_line_id]),
+                                    strict=True):
+                self.update_cell(key, column.label or "mark", cell)
+        for column, cell in zip(self.columns_spec, self._totals(), strict=True):
+            self.update_cell(TOTALS, column.label or "mark", cell)
+
+    def _row(self, line: SheetLine) -> Row:
+        assert self._draft is not None
+        units = self._draft.units(line.sov_line_id)
+        return Row(line, self._draft.line_result(line.sov_line_id), units,
+                   line.sov_line_id in self.marked,
+                   line.sov_line_id in self._draft.typed_lines())
+
+    def _cells(self, line: SheetLine) -> list[Text]:
+        row = self._row(line)
+        cells = []
+        for column in self.columns_spec:
+            cell = column.render(row)
+            if self.editable and column.field is not None and self._applies(column, line):
+                cell.stylize(EDITABLE_STYLE)
+            cells.append(cell)
+        return cells
 
     @staticmethod
-    def _totals(view: InvoiceView) -> list[Text]:
-        s = view.summary
+    def _applies(column: Column, line: SheetLine) -> bool:
+        if column.field in (Field.NEW_QUANTITY, Field.NEW_VALUE):
+            return line.units is not None
+        return True
+
+    def _totals(self) -> list[Text]:
+        assert self._draft is not None
+        s = self._draft.result.summary
         bold = "bold"
-        cells: list[Text] = [plain(""), plain("Totals", bold)]
-        if view.method is AccountingMethod.UNIT:
-            cells += [plain("")] * 3 + [money(s.contract_sum_to_date, bold), plain(""),
-                                        money(s.total_previous_work, bold), plain(""), plain(""),
-                                        money(s.total_work_this_period, bold)]
-        else:
-            cells += [money(s.contract_sum_to_date, bold), money(s.total_previous_work, bold),
-                      money(s.total_work_this_period, bold)]
-        if view.stored_separately:
-            cells += [plain(""), plain(""), money(s.total_stored, bold)]
-        g = s.completed_and_stored_to_date
-        share = g * 100 / s.contract_sum_to_date if s.contract_sum_to_date else None
-        cells += [money(g, bold), percent(share), money(s.total_balance_to_finish, bold),
-                  money(s.total_retainage, bold), money(s.total_released, bold)]
-        return cells
+        by_label = {
+            "Description": plain("Totals", bold),
+            "C Scheduled": money(s.contract_sum_to_date, bold),
+            "C Value": money(s.contract_sum_to_date, bold),
+            "D Previous": money(s.total_previous_work, bold),
+            "D Prev. Value": money(s.total_previous_work, bold),
+            "E This Period": money(s.total_work_this_period, bold),
+            "E New Value": money(s.total_work_this_period, bold),
+            "F Stored": money(s.total_stored, bold),
+            "G To Date": money(s.completed_and_stored_to_date, bold),
+            "G÷C": percent(s.completed_and_stored_to_date * HUNDRED / s.contract_sum_to_date
+                           if s.contract_sum_to_date else None),
+            "H Balance": money(s.total_balance_to_finish, bold),
+            "I Retainage": money(s.total_retainage, bold),
+            "Released": money(s.total_released, bold),
+        }
+        return [by_label.get(column.label, plain("")) for column in self.columns_spec]
+
+    # --- where the cursor is ---------------------------------------------------------------
+
+    def line_at(self, coordinate: Coordinate | None = None) -> int | None:
+        coordinate = coordinate or self.cursor_coordinate
+        if not self.is_valid_coordinate(coordinate):
+            return None
+        key = self.coordinate_to_cell_key(coordinate).row_key.value or ""
+        return None if key.startswith("h:") else int(key)
+
+    def row_key_at_cursor(self) -> str:
+        if not self.is_valid_coordinate(self.cursor_coordinate):
+            return ""
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or ""
+
+    def field_at(self, coordinate: Coordinate | None = None) -> Field | None:
+        coordinate = coordinate or self.cursor_coordinate
+        sov_line_id = self.line_at(coordinate)
+        if sov_line_id is None or not self.editable or self._draft is None:
+            return None
+        column = self.columns_spec[coordinate.column]
+        line = next(ln for ln in self._draft.view.lines if ln.sov_line_id == sov_line_id)
+        return column.field if column.field and self._applies(column, line) else None
+
+    def first_editable_column(self) -> int | None:
+        return next((i for i, c in enumerate(self.columns_spec) if c.field), None)
+
+    def cell_screen_region(self, coordinate: Coordinate) -> tuple[int, int, int]:
+        """(x, y, width) of a cell on the screen, for the in-place editor."""
+        region = self._get_cell_region(coordinate)
+        origin = self.content_region
+        return (origin.x + region.x - int(self.scroll_x),
+                origin.y + region.y - int(self.scroll_y), region.width)

@@ -1,0 +1,113 @@
+"""Small modal dialogs: a question with answers, a value to type, a list to read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import Button, Input, Label, Static
+
+_DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 74; max-width: 100%; height: auto; max-height: 90%;
+    border: thick $accent; background: $surface; padding: 1 2;
+}}
+{name} Horizontal {{ height: auto; margin-top: 1; }}
+{name} Button {{ margin-right: 2; }}
+{name} .error {{ color: $error; }}
+"""
+
+
+class Choose(ModalScreen[str]):
+    """A question with a few answers; each answer has a key (its first letter)."""
+
+    DEFAULT_CSS = _DIALOG_CSS.format(name="Choose")
+    BINDINGS = [Binding("escape", "dismiss('cancel')", "Cancel", id="choose.cancel")]
+
+    def __init__(self, question: str, answers: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.question = question
+        self.answers = answers  # (value, label)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question))
+            with Horizontal():
+                for value, label in self.answers:
+                    yield Button(label, id=f"answer-{value}")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        assert event.button.id is not None
+        self.dismiss(event.button.id.removeprefix("answer-"))
+
+    def on_key(self, event: object) -> None:
+        key = getattr(event, "character", None)
+        for value, label in self.answers:
+            if key and label.lower().startswith(key.lower()) and key.isalpha():
+                self.dismiss(value)
+                return
+
+
+class Ask(ModalScreen[str | None]):
+    """One value to type; `check` returns an error message, or None when the value is fine."""
+
+    DEFAULT_CSS = _DIALOG_CSS.format(name="Ask")
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="ask.cancel")]
+
+    def __init__(self, question: str, value: str = "", *, placeholder: str = "",
+                 suggester: Suggester | None = None,
+                 check: object = None) -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.placeholder = placeholder
+        self.suggester = suggester
+        self.check = check
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(self.question))
+            yield Input(self.value, placeholder=self.placeholder, suggester=self.suggester,
+                        id="answer")
+            yield Static("", classes="error", id="problem")
+            yield Label(Text("Enter to confirm, Esc to cancel"
+                             + (", → to accept a completion" if self.suggester else ""),
+                             style="dim"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        problem = self.check(event.value) if callable(self.check) else None
+        if problem:
+            self.query_one("#problem", Static).update(Text(str(problem)))
+            return
+        self.dismiss(event.value)
+
+
+class Report(ModalScreen[None]):
+    """Lines to read, then any key closes it."""
+
+    DEFAULT_CSS = _DIALOG_CSS.format(name="Report") + """
+    Report VerticalScroll { height: auto; max-height: 20; }
+    """
+    BINDINGS = [Binding("escape,enter", "dismiss(None)", "Close", id="report.close")]
+
+    def __init__(self, title: str, lines: Sequence[str], footer: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.lines = lines
+        self.footer = footer
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.title_text, style="bold"))
+            with VerticalScroll():
+                for line in self.lines:
+                    yield Static(Text(f"• {line}"))
+            if self.footer:
+                yield Static(Text(self.footer, style="italic"))
+            yield Label(Text("Enter or Esc to close", style="dim"))
