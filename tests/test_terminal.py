@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -67,8 +67,8 @@ def test_demo_home_screen_and_an_invoice_in_tmux(terminal: Callable[..., str]) -
     assert "Invites" in home and "Quit" in home  # the footer shows the bindings
 
     _tmux("send-keys", "-t", session, "Enter")
-    invoice = _wait_for(session, "SC-2417-016 Electrical · Invoice #3")
-    invoice = _wait_for(session, "Mobilization")
+    _wait_for(session, "SC-2417-016 Electrical · Invoice #3")
+    _wait_for(session, "Mobilization")
 
     _tmux("send-keys", "-t", session, "s")
     summary = _wait_for(session, "Current Payment Due")
