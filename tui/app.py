@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import date
 from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
@@ -23,11 +24,13 @@ class PayApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
-    def __init__(self, engine: Engine, *, login: str, demo: bool = False) -> None:
+    def __init__(self, engine: Engine, *, login: str, demo: bool = False,
+                 today: Callable[[], date] = date.today) -> None:
         super().__init__()
         self.engine = engine
         self.login = login
         self.demo = demo
+        self.today = today  # tests pin the date; due dates and days left depend on it
 
     def on_mount(self) -> None:
         self.push_screen(HomeScreen())

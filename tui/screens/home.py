@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
@@ -98,7 +97,7 @@ class HomeScreen(Screen[None]):
         try:
             with reading(self.payapp.engine) as session:
                 actor = actor_for_login(session, self.payapp.login)
-                home = home_for(session, actor, today=date.today())
+                home = home_for(session, actor, today=self.payapp.today())
         except (NotFound, NotAllowed) as error:
             message = (f"{error}. Ask your system administrator to add you "
                        f"(payapp users add {self.payapp.login} ...).")
@@ -201,7 +200,7 @@ class HomeScreen(Screen[None]):
         try:
             with writing(self.payapp.engine) as session:
                 actor = actor_for_login(session, self.payapp.login)
-                invoice = respond(session, actor, invite_id, bill=bill, today=date.today())
+                invoice = respond(session, actor, invite_id, bill=bill, today=self.payapp.today())
                 invoice_id = invoice.id if invoice is not None else None
         except (Invalid, NotAllowed, NotFound) as error:
             self.app.call_from_thread(self.say, str(error), error=True)
@@ -239,7 +238,7 @@ class HomeScreen(Screen[None]):
             with writing(self.payapp.engine) as session:
                 actor = actor_for_login(session, self.payapp.login)
                 invoice = create_invoice(session, actor, commitment_id, period_id,
-                                         today=date.today())
+                                         today=self.payapp.today())
                 invoice_id = invoice.id
         except (Invalid, NotAllowed, NotFound) as error:
             self.app.call_from_thread(self.say, str(error), error=True)
