@@ -44,6 +44,9 @@ class Column:
     render: Callable[[Row], Text]
     field: Field | None = None
     right: bool = True
+    # A fixed width spares the grid from measuring every cell of every row (500 lines × 20
+    # columns); money columns hold up to $999,999,999.99.
+    width: int = 15
 
 
 def _mark(row: Row) -> Text:
@@ -86,22 +89,22 @@ def _total_percent(row: Row) -> Text:
 
 def _columns(method: AccountingMethod, stored: bool) -> list[Column]:
     head = [
-        Column("", _mark, right=False),
-        Column("Item", _item, right=False),
-        Column("Description", _description, right=False),
+        Column("", _mark, right=False, width=1),
+        Column("Item", _item, right=False, width=7),
+        Column("Description", _description, right=False, width=44),
     ]
     if method is AccountingMethod.UNIT:
         head += [
             Column("Unit", lambda r: plain(r.line.units.unit if r.line.units else ""),
-                   right=False),
-            Column("Qty", _unit("quantity")),
+                   right=False, width=5),
+            Column("Qty", _unit("quantity"), width=12),
             Column("Unit Price", lambda r: unit_price(r.line.units.unit_price)
                    if r.line.units else plain("")),
             Column("C Value", lambda r: money(r.result.line.scheduled_value)),
-            Column("Prev. Qty", _unit("previous_quantity")),
+            Column("Prev. Qty", _unit("previous_quantity"), width=12),
             Column("D Prev. Value", lambda r: money(r.result.line.previous_work)),
-            Column("Total %", _total_percent, Field.PERCENT),
-            Column("New Qty", _new_quantity, Field.NEW_QUANTITY),
+            Column("Total %", _total_percent, Field.PERCENT, width=8),
+            Column("New Qty", _new_quantity, Field.NEW_QUANTITY, width=12),
             Column("E New Value", _value_or_override, Field.NEW_VALUE),
         ]
     else:
@@ -121,7 +124,8 @@ def _columns(method: AccountingMethod, stored: bool) -> list[Column]:
         ]
     tail = [Column("G To Date", lambda r: money(r.result.completed_to_date))]
     if method is AccountingMethod.AMOUNT:
-        tail.append(Column("G÷C", lambda r: percent(r.result.percent_complete), Field.PERCENT))
+        tail.append(Column("G÷C", lambda r: percent(r.result.percent_complete), Field.PERCENT,
+                           width=8))
     tail += [
         Column("H Balance", lambda r: money(r.result.balance_to_finish)),
         Column("I Retainage", lambda r: money(r.result.retainage)),
@@ -158,7 +162,8 @@ class SovTable(DataTable[Text]):
         self.clear(columns=True)
         narrow = self.app.size.width < 120
         for column in self.columns_spec:
-            width = (22 if narrow else 44) if column.label == "Description" else None
+            width = min(column.width, 22) if narrow and column.label == "Description" \
+                else column.width
             self.add_column(Text(column.label, justify="right" if column.right else "left"),
                             key=column.label or "mark", width=width)
         blank = [plain("")] * (len(self.columns_spec) - 3)
