@@ -101,9 +101,11 @@ def test_contact_types_two_amounts_and_sends_in_tmux(terminal: Callable[..., str
     # The cursor starts on E (This Period) of line 1: down to line 2, type, Enter; again.
     # Line 8 moves by what was billed less 10 % retainage: 103,278.20 + 2,250.00 + 1,111.10.
     _send(session, "Down")
+    time.sleep(0.3)  # a person's pause: keys typed in the same instant may be reordered
     _send(session, "2500", "Enter")
     _wait_for(session, "Payment due $105,528.20")
     _send(session, "Down")
+    time.sleep(0.3)
     _send(session, "1,234.56", "Enter")
     _wait_for(session, "Payment due $106,639.30")
     _send(session, "C-e")

@@ -41,6 +41,8 @@ class InvoiceScreen(Screen[None]):
     InvoiceScreen TabPane { height: 1fr; padding: 0; }
     InvoiceScreen #general { height: auto; padding: 0 1; background: $boost; }
     InvoiceScreen #totals { height: 1; padding: 0 1; background: $boost; }
+    InvoiceScreen #line-info { height: 1; padding: 0 1; color: $text-muted; }
+    InvoiceScreen #line-info.rejected { color: $error; }
     InvoiceScreen #message { height: auto; max-height: 3; padding: 0 1; }
     InvoiceScreen #message.error { color: $error; }
     InvoiceScreen #attachments-table { height: 1fr; }
@@ -81,7 +83,6 @@ class InvoiceScreen(Screen[None]):
         self.attachments: list[AttachmentRow] = []
         self._editing: tuple[int, Field] | None = None
         self._editor: CellEditor | None = None
-        self._announced_line: int | None = None
 
     # --- layout ----------------------------------------------------------------------------
 
@@ -95,6 +96,7 @@ class InvoiceScreen(Screen[None]):
                 yield SummaryPanel(id="summary-panel")
             with TabPane("Attachments", id="attachments"):
                 yield DataTable(id="attachments-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="line-info")
         yield Static(id="totals")
         yield Static(id="message")
         yield Footer(compact=True)
@@ -148,8 +150,6 @@ class InvoiceScreen(Screen[None]):
         self.sub_title = view.title
         self._show_general()
         self.grid.show(self.draft, editable=view.editable)
-        # Only moving to another line replaces the message below with that line's details.
-        self._announced_line = self.grid.line_at()
         self._show_figures()
         self._show_attachments()
         self.grid.focus()
@@ -230,17 +230,19 @@ class InvoiceScreen(Screen[None]):
             return
         sov_line_id = self.grid.line_at(event.coordinate)
         line = next((ln for ln in self.view.lines if ln.sov_line_id == sov_line_id), None)
-        if line is None or self._editor is not None or sov_line_id == self._announced_line:
+        info = self.query_one("#line-info", Static)
+        info.set_class(line is not None and line.review == "rejected", "rejected")
+        if line is None:
+            info.update("")
             return
-        self._announced_line = sov_line_id
         li = line.result.line
         if line.review_comment:
-            self.say(f"Reviewer on line {li.item_no} ({line.review}): {line.review_comment}",
-                     error=line.review == "rejected")
+            info.update(Text(f"Reviewer on line {li.item_no} ({line.review}): "
+                             f"{line.review_comment}"))
         else:
             code = f" [{line.budget_code}]" if line.budget_code else ""
             group = f" · {line.change_order}" if line.change_order else ""
-            self.say(f"Line {li.item_no}: {li.description}{code}{group}")
+            info.update(Text(f"Line {li.item_no}: {li.description}{code}{group}"))
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         if event.data_table is not self.grid:
