@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -46,8 +47,8 @@ class Choose(ModalScreen[str]):
         assert event.button.id is not None
         self.dismiss(event.button.id.removeprefix("answer-"))
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "character", None)
+    def on_key(self, event: events.Key) -> None:
+        key = event.character
         for value, label in self.answers:
             if key and label.lower().startswith(key.lower()) and key.isalpha():
                 self.dismiss(value)
@@ -62,7 +63,7 @@ class Ask(ModalScreen[str | None]):
 
     def __init__(self, question: str, value: str = "", *, placeholder: str = "",
                  suggester: Suggester | None = None,
-                 check: object = None) -> None:
+                 check: Callable[[str], str | None] | None = None) -> None:
         super().__init__()
         self.question = question
         self.value = value
@@ -81,7 +82,7 @@ class Ask(ModalScreen[str | None]):
                              style="dim"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        problem = self.check(event.value) if callable(self.check) else None
+        problem = self.check(event.value) if self.check is not None else None
         if problem:
             self.query_one("#problem", Static).update(Text(str(problem)))
             return
