@@ -51,6 +51,8 @@ class Choose(ModalScreen[str]):
         key = event.character
         for value, label in self.answers:
             if key and label.lower().startswith(key.lower()) and key.isalpha():
+                event.stop()  # the letter answers the question: the screen below never sees it
+                event.prevent_default()
                 self.dismiss(value)
                 return
 

@@ -109,6 +109,7 @@ class HomeScreen(Screen[None]):
         self.query_one("#who", Static).update(Text(message, style="bold red"))
 
     def _show(self, home: Home) -> None:
+        first_load = self._home is None
         self._home = home
         actor = home.actor
         roles = ", ".join(sorted(r.value.replace("_", " ") for r in actor.roles))
@@ -149,11 +150,12 @@ class HomeScreen(Screen[None]):
         tabs.get_tab("invites").label = Text(f"Invites to bill ({len(home.invites)})")
         tabs.get_tab("invoices").label = Text(f"Invoices ({len(home.invoices)})")
         tabs.get_tab("commitments").label = Text(f"Commitments ({len(home.commitments)})")
-        pending = [i for i in home.invites if i.response == "pending" and not i.overdue]
-        if pending:
-            self.action_tab("invites")
-        elif home.invoices:
-            self.action_tab("invoices")
+        if first_load:  # afterwards the person stays on the tab they chose
+            pending = [i for i in home.invites if i.response == "pending" and not i.overdue]
+            if pending:
+                self.action_tab("invites")
+            elif home.invoices:
+                self.action_tab("invoices")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value or ""

@@ -149,7 +149,9 @@ class InvoiceScreen(Screen[None]):
         self.attachments = attachments
         self.sub_title = view.title
         self._show_general()
+        self.grid.key_sink = self._grid_key
         self.grid.show(self.draft, editable=view.editable)
+        self._show_line_info(self.grid.line_at())
         self._show_figures()
         self._show_attachments()
         self.grid.focus()
@@ -228,7 +230,10 @@ class InvoiceScreen(Screen[None]):
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
         if event.data_table is not self.grid or self.view is None:
             return
-        sov_line_id = self.grid.line_at(event.coordinate)
+        self._show_line_info(self.grid.line_at(event.coordinate))
+
+    def _show_line_info(self, sov_line_id: int | None) -> None:
+        assert self.view is not None
         line = next((ln for ln in self.view.lines if ln.sov_line_id == sov_line_id), None)
         info = self.query_one("#line-info", Static)
         info.set_class(line is not None and line.review == "rejected", "rejected")
@@ -254,13 +259,11 @@ class InvoiceScreen(Screen[None]):
             return
         self._start_edit("")
 
-    def on_key(self, event: events.Key) -> None:
+    def _grid_key(self, event: events.Key) -> bool:
+        """Keys the grid received: typed faster than the editor took the focus, they belong to
+        the editor; a figure typed on a cell starts editing it. True when handled here."""
         editor = self._editor
         if editor is not None:
-            # Keys typed faster than the editor appeared were sent to the grid: they belong to
-            # the editor (keys the editor took itself never get here).
-            event.stop()
-            event.prevent_default()
             if event.key == "enter":
                 self._finish_edit(editor.value)
             elif event.key == "escape":
@@ -268,12 +271,20 @@ class InvoiceScreen(Screen[None]):
             elif event.is_printable and event.character:
                 editor.value += event.character
                 editor.cursor_position = len(editor.value)
-            return
-        if (self.focused is self.grid and event.character in _STARTS_EDIT
-                and event.character is not None and self.grid.field_at() is not None):
-            event.stop()
-            event.prevent_default()
+            return True
+        if event.character is None or event.character not in _STARTS_EDIT:
+            return False
+        if self.grid.field_at() is not None:
             self._start_edit(event.character)
+        elif self.view is not None and not self.view.editable:
+            self.say(self._locked_message(), error=True)
+        else:
+            self.say("This column is worked out by payapp; type in an underlined cell.")
+        return True
+
+    def _locked_message(self) -> str:
+        status = self.view.status_label if self.view is not None else ""
+        return f"This invoice is {status}: it cannot be changed now."
 
     # --- typing in the grid ----------------------------------------------------------------
 
@@ -284,7 +295,7 @@ class InvoiceScreen(Screen[None]):
             return
         if field is None:
             if self.view is not None and not self.view.editable:
-                self.say("This invoice cannot be changed now.", error=True)
+                self.say(self._locked_message(), error=True)
             else:
                 self.say("This column is worked out by payapp; type in an underlined cell.")
             return
@@ -477,7 +488,7 @@ class InvoiceScreen(Screen[None]):
         if self.view is None or self.draft is None:
             return
         if not self.view.editable:
-            self.say("This invoice cannot be changed now.", error=True)
+            self.say(self._locked_message(), error=True)
             return
         if not self.draft.dirty:
             self.say("Nothing to save.")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rich.text import Text
+from textual import events
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
@@ -90,7 +91,7 @@ def _total_percent(row: Row) -> Text:
 def _columns(method: AccountingMethod, stored: bool) -> list[Column]:
     head = [
         Column("", _mark, right=False, width=1),
-        Column("Item", _item, right=False, width=7),
+        Column("Item", _item, right=False, width=6),
         Column("Description", _description, right=False, width=44),
     ]
     if method is AccountingMethod.UNIT:
@@ -137,8 +138,10 @@ def _columns(method: AccountingMethod, stored: bool) -> list[Column]:
 class SovTable(DataTable[Text]):
     """The grid. It shows a DraftInvoice; the screen does the typing and saving."""
 
+    # The gutter is kept for the vertical scrollbar from the start: the width does not change
+    # when it appears, so the current cell is never left half under it.
     DEFAULT_CSS = """
-    SovTable { height: 1fr; }
+    SovTable { height: 1fr; scrollbar-gutter: stable; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -149,6 +152,14 @@ class SovTable(DataTable[Text]):
         self.marked: set[int] = set()
         self.folded = False
         self._draft: DraftInvoice | None = None
+        # The screen's handler for keys typed on the grid (figures, and keys meant for an
+        # editor that has not taken the focus yet); it returns True when it used the key.
+        self.key_sink: Callable[[events.Key], bool] | None = None
+
+    def on_key(self, event: events.Key) -> None:
+        if self.key_sink is not None and self.key_sink(event):
+            event.stop()
+            event.prevent_default()
 
     # --- building --------------------------------------------------------------------------
 
@@ -162,7 +173,9 @@ class SovTable(DataTable[Text]):
         self.clear(columns=True)
         narrow = self.app.size.width < 120
         for column in self.columns_spec:
-            width = min(column.width, 22) if narrow and column.label == "Description" \
+            # At 80 columns a short description leaves C, D and E in view without scrolling;
+            # the line under the grid shows the current line's description in full.
+            width = min(column.width, 14) if narrow and column.label == "Description" \
                 else column.width
             self.add_column(Text(column.label, justify="right" if column.right else "left"),
                             key=column.label or "mark", width=width)
