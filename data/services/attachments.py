@@ -35,12 +35,12 @@ from sqlmodel import Session, col, select
 
 from data.config import ConfigError, Locations, ensure_private_dir, locations, read_config
 from data.documents.pdf_check import BrokenPdf, inspect_pdf
-from data.models import AppUser, Attachment, Commitment, Invoice, InvoiceStatus
+from data.models import AppUser, Attachment, Invoice, InvoiceStatus
 from data.services import audit
 from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import Invalid, NotFound
-from data.services.invoices import is_latest
+from data.services.invoices import invoice_and_commitment, is_latest
 from data.workflow import check_edit
 
 MEGABYTE = 1024 * 1024
@@ -124,7 +124,7 @@ def add_attachment(session: Session, actor: Actor, invoice_id: int, source: Path
 
 def list_attachments(session: Session, actor: Actor, invoice_id: int) -> list[AttachmentRow]:
     """The invoice's attachments, oldest first, for anyone who can see the invoice."""
-    _invoice, commitment = _load_invoice(session, invoice_id)
+    _invoice, commitment = invoice_and_commitment(session, invoice_id)
     require_visible(session, actor, commitment)
     found = session.exec(
         select(Attachment, AppUser.display_name)
@@ -153,17 +153,8 @@ def remove_attachment(session: Session, actor: Actor, attachment_id: int, *,
 # --- rights ----------------------------------------------------------------------------------
 
 
-def _load_invoice(session: Session, invoice_id: int) -> tuple[Invoice, Commitment]:
-    invoice = session.get(Invoice, invoice_id)
-    if invoice is None:
-        raise NotFound(f"there is no invoice {invoice_id}")
-    commitment = session.get(Commitment, invoice.commitment_id)
-    assert commitment is not None
-    return invoice, commitment
-
-
 def _editable_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoice:
-    invoice, commitment = _load_invoice(session, invoice_id)
+    invoice, commitment = invoice_and_commitment(session, invoice_id)
     standing = require_visible(session, actor, commitment)
     check_edit(InvoiceStatus(invoice.status), standing, is_latest=is_latest(session, invoice))
     return invoice

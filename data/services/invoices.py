@@ -297,7 +297,8 @@ def store_retainage(session: Session, invoice: Invoice) -> billing.Invoice:
     return computed.result
 
 
-def _load(session: Session, invoice_id: int) -> tuple[Invoice, Commitment]:
+def invoice_and_commitment(session: Session, invoice_id: int) -> tuple[Invoice, Commitment]:
+    """An invoice and its commitment, or NotFound."""
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
         raise NotFound(f"there is no invoice {invoice_id}")
@@ -313,7 +314,7 @@ def is_latest(session: Session, invoice: Invoice) -> bool:
 
 
 def load_invoice(session: Session, actor: Actor, invoice_id: int) -> InvoiceView:
-    invoice, commitment = _load(session, invoice_id)
+    invoice, commitment = invoice_and_commitment(session, invoice_id)
     who = require_visible(session, actor, commitment)
     project = session.get(Project, commitment.project_id)
     company = session.get(Company, commitment.contract_company_id)
@@ -419,7 +420,7 @@ def change_status(session: Session, actor: Actor, invoice_id: int, target: Invoi
     `version` is the version the person was looking at: when someone else saved the invoice
     since, the move is refused rather than applied to an invoice they have not seen.
     """
-    invoice, commitment = _load(session, invoice_id)
+    invoice, commitment = invoice_and_commitment(session, invoice_id)
     if version is not None and invoice.version != version:
         raise Conflict("someone else changed this invoice since you opened it; reopen it first")
     who = require_visible(session, actor, commitment)
@@ -547,7 +548,7 @@ def save_lines(session: Session, actor: Actor, invoice_id: int,
     invoice since, nothing is written and StaleInvoice says so. Retainage is recomputed, every
     change is audited, and the invoice's version moves on.
     """
-    invoice, commitment = _load(session, invoice_id)
+    invoice, commitment = invoice_and_commitment(session, invoice_id)
     if version is not None and invoice.version != version:
         raise StaleInvoice(invoice.version)
     who = require_visible(session, actor, commitment)

@@ -28,7 +28,7 @@ from tui.widgets.summary import SummaryPanel
 if TYPE_CHECKING:
     from data.editing import DraftInvoice, Field
     from data.services.attachments import AttachmentRow
-    from data.services.invoices import InvoiceView
+    from data.services.invoices import GeneralInfo, InvoiceView
     from tui.app import PayApp
 
 BILLING_TYPES = {"progress": "Progress", "final": "Final"}
@@ -459,12 +459,11 @@ class InvoiceScreen(Screen[None]):
 
         ask(0)
 
-    def _apply_general(self, general: object) -> None:
+    def _apply_general(self, general: GeneralInfo) -> None:
         from data.editing import EntryError
         from data.services.invoices import GeneralInfo
 
         assert self.draft is not None and self.view is not None
-        assert isinstance(general, GeneralInfo)
         view = self.view
         unchanged = GeneralInfo(
             invoice_number=None if general.invoice_number == view.invoice_number
