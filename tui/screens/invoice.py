@@ -594,7 +594,7 @@ class InvoiceScreen(Screen[None]):
                 return f"{path} is not a file"
             return None
 
-        self.app.push_screen(Ask("File to attach (Tab or → completes the path):", "~/",
+        self.app.push_screen(Ask("File to attach (→ completes the path):", "~/",
                                  suggester=PathSuggester(), check=check), add)
 
     @work(thread=True, exclusive=True, group="invoice-attach")
