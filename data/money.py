@@ -132,6 +132,14 @@ def format_quantity(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def format_unit_price(price: Decimal) -> str:
+    """`$18.50`, `$4.125`: a unit price may carry more decimals than money does."""
+    if price == price.quantize(CENT):
+        return format_money(price)
+    sign = "-" if price < 0 else ""
+    return f"{sign}${format_quantity(abs(price))}"
+
+
 def to_cents(value: Decimal) -> int:
     """Dollars to integer cents; the value must be exact to the cent."""
     cents = value * 100

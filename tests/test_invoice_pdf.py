@@ -27,13 +27,12 @@ from data.documents.invoice_pdf import (
     REPLACEMENT_CHARACTER,
     export_file_name,
     export_invoice_pdf,
-    format_unit_price,
     printable,
     render_invoice_pdf,
     safe_file_stem,
 )
 from data.models import Commitment, Company, Invoice, SovLine
-from data.money import format_money, format_percent
+from data.money import format_money, format_percent, format_unit_price
 from data.services.actors import actor_for_login
 from data.services.invoices import InvoiceView, SheetLine, load_invoice
 

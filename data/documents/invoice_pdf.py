@@ -33,7 +33,13 @@ from fpdf.table import Table
 
 from data.billing import Summary
 from data.config import ensure_private_dir
-from data.money import CENT, HUNDRED, format_money, format_percent, format_quantity
+from data.money import (
+    HUNDRED,
+    format_money,
+    format_percent,
+    format_quantity,
+    format_unit_price,
+)
 from data.services.home import INVITE_TYPE_LABELS
 from data.services.invoices import InvoiceView, SheetLine, UnitFigures
 from data.services.payments import PaymentStatus
@@ -118,14 +124,6 @@ def _printable_character(character: str, covered: frozenset[int], stand_in: str)
 
 
 # --- how figures and dates read --------------------------------------------------------------
-
-
-def format_unit_price(price: Decimal) -> str:
-    """`$18.50`, `$4.125`: a unit price may carry more decimals than money does."""
-    if price == price.quantize(CENT):
-        return format_money(price)
-    sign = "-" if price < 0 else ""
-    return f"{sign}${format_quantity(abs(price))}"
 
 
 def _long_date(day: date) -> str:

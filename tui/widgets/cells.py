@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from rich.text import Text
 
-from data.money import format_money, format_percent, format_quantity
+from data.money import format_money, format_percent, format_quantity, format_unit_price
 
 STATUS_STYLES = {
     "Draft": "bold",
@@ -40,10 +40,7 @@ def quantity(value: Decimal) -> Text:
 
 
 def unit_price(value: Decimal) -> Text:
-    """A unit price keeps the decimals it has beyond the cent: $9.40, $4.125."""
-    cents = value.quantize(Decimal("0.01"))
-    shown = format_money(cents) if cents == value else "$" + format_quantity(value)
-    return Text(shown, justify="right", no_wrap=True)
+    return Text(format_unit_price(value), justify="right", no_wrap=True)
 
 
 def day(value: date) -> Text:

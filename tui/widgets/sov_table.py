@@ -268,11 +268,6 @@ class SovTable(DataTable[Text]):
         key = self.coordinate_to_cell_key(coordinate).row_key.value or ""
         return None if key.startswith("h:") else int(key)
 
-    def row_key_at_cursor(self) -> str:
-        if not self.is_valid_coordinate(self.cursor_coordinate):
-            return ""
-        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or ""
-
     def field_at(self, coordinate: Coordinate | None = None) -> Field | None:
         coordinate = coordinate or self.cursor_coordinate
         sov_line_id = self.line_at(coordinate)
