@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from data.models import InvoiceStatus, Role
+from data.refusals import NotAllowed as NotAllowed
 
 STATUS_LABELS: dict[InvoiceStatus, str] = {
     InvoiceStatus.DRAFT: "Draft",
@@ -16,8 +17,6 @@ STATUS_LABELS: dict[InvoiceStatus, str] = {
     InvoiceStatus.APPROVED: "Approved",
 }
 
-# Statuses that post to the job-to-date cost of the budget.
-POSTS_TO_BUDGET = frozenset({InvoiceStatus.APPROVED})
 # Statuses in which an invoice contact may still change their (most recent) invoice.
 CONTACT_EDITABLE = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.REVISE_AND_RESUBMIT})
 # Statuses in which an invoice counts as approved for payment.
@@ -59,10 +58,6 @@ MOVES: tuple[Move, ...] = (
     Move(S.APPROVED_AS_NOTED, S.APPROVED, "approve", _ADMIN),
     Move(S.APPROVED_AS_NOTED, S.REVISE_AND_RESUBMIT, "send back for revision", _ADMIN),
 )
-
-
-class NotAllowed(PermissionError):
-    """A forbidden action; the message says why in words the person understands."""
 
 
 def find_move(source: InvoiceStatus, target: InvoiceStatus) -> Move | None:

@@ -7,21 +7,9 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from data.workflow import NotAllowed
+from data.refusals import Busy, Conflict, Invalid, NotAllowed, NotFound, Refusal
 
-__all__ = ["Conflict", "Invalid", "NotAllowed", "NotFound", "saving"]
-
-
-class NotFound(LookupError):
-    pass
-
-
-class Invalid(ValueError):
-    """Input that breaks a billing rule; nothing was written."""
-
-
-class Conflict(RuntimeError):
-    """Someone else saved the same row meanwhile; nothing was written."""
+__all__ = ["Busy", "Conflict", "Invalid", "NotAllowed", "NotFound", "Refusal", "saving"]
 
 
 @contextmanager
