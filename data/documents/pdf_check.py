@@ -1,10 +1,21 @@
-"""Open a PDF from a user without trusting it: count its pages in a child process.
+"""Open a PDF from a user without trusting it: read it in a child process with limits.
 
 pypdf has a long record of infinite loops and memory bombs on malformed files, and it raises far
-more than its own exception types. So the file is read by a fresh interpreter with an address
-space limit (RLIMIT_AS) and a CPU limit (RLIMIT_CPU), under a wall-clock timeout; the child
-reports one JSON line on stdout. Whatever goes wrong (an exception, a limit, a crash, a kill)
-comes back as `BrokenPdf`, whose message is meant to be shown to the person as it is.
+more than its own exception types. So the file is read by a fresh interpreter (this file, run as
+a script) with an address space limit (RLIMIT_AS) and a CPU limit (RLIMIT_CPU), under a
+wall-clock timeout; the child reports one JSON line on stdout. Whatever goes wrong (an exception,
+a limit, a crash, a kill) comes back as `BrokenPdf`. Its message is one of a few fixed sentences
+a person can read (the REASONS below); what actually happened (the exception type and text, the
+exit status) is in `BrokenPdf.detail`, for a log, and never in the message.
+
+Content is decoded at upload. The child decodes every content stream a page draws with (its
+/Contents, the form XObjects and tiling patterns its resources name, recursively, and its
+annotations' appearances), each stream once per file, and refuses the file once the decoded
+total passes `max_content_mb`. FlateDecode is inflated here with zlib in bounded chunks that are
+counted and thrown away, so a Flate bomb is refused after inflating just past the limit, never
+holding its output; the other filters are decoded by pypdf, inside the child's memory limit.
+That way what is stored has been shown to expand to a bounded size, and whatever later merges
+the files (the backup compiler) is not the first to find a bomb.
 
 Encryption: a PDF that opens with the empty password (an "owner password" that only restricts
 printing or copying) is accepted, since anyone can read it; one that needs a password to be
@@ -15,77 +26,63 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import signal
 import subprocess
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pypdf import PageObject
+    from pypdf.generic import StreamObject
 
 DEFAULT_TIMEOUT_SECONDS = 15.0
 DEFAULT_MEMORY_MB = 512
-_MAX_REASON_CHARS = 120
+DEFAULT_MAX_PAGES = 2_000
+DEFAULT_MAX_CONTENT_MB = 256
+_MEGABYTE = 1024 * 1024
+_MAX_DETAIL_CHARS = 500
 
-# Runs in the child. Limits are set after pypdf is imported (trusted code) and before the file
-# is opened; the answers it may need under memory pressure are built before the limit.
-_CHILD_SCRIPT = r"""
-import errno, json, logging, os, resource, sys
+# --- what a person reads ---------------------------------------------------------------------
 
-memory_bytes, cpu_seconds, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-import pypdf
-from pypdf import PasswordType
-from pypdf.errors import DependencyError
-
-logging.disable(logging.CRITICAL)
-OUT_OF_MEMORY = b'{"outcome": "memory"}\n'
-
-
-def report(**fields):
-    os.write(1, (json.dumps(fields) + "\n").encode())
+DAMAGED = "the file is damaged and cannot be read as a PDF"
+PASSWORD = "the PDF is password-protected"
+UNSUPPORTED_ENCRYPTION = "the PDF is encrypted in a way payapp cannot open"
+NO_PAGES = "the PDF has no pages"
+TOO_MUCH_MEMORY = "the PDF would take too much memory to open"
+TOO_LONG = "the PDF took too long to open"
+NOT_CHECKED = "payapp could not check the PDF; the details were logged"
 
 
-def out_of_memory(error):
-    # Under RLIMIT_AS a lazy import fails with "failed to map segment", mmap with ENOMEM.
-    words = str(error).lower()
-    return (isinstance(error, MemoryError) or getattr(error, "errno", None) == errno.ENOMEM
-            or "failed to map" in words or "cannot allocate memory" in words)
+def too_many_pages(limit: int) -> str:
+    return f"the PDF has too many pages (limit {limit:,})"
 
 
-def limit(kind, wanted):
-    _soft, hard = resource.getrlimit(kind)
-    value = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-    resource.setrlimit(kind, (value, hard if kind == resource.RLIMIT_CPU else value))
+def content_too_big(limit_mb: int) -> str:
+    return f"the PDF's content expands to more than {limit_mb:,} MB"
 
 
-def read():
-    reader = pypdf.PdfReader(path)
-    if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-        return report(outcome="password")
-    pages = 0
-    for page in reader.pages:
-        if "/Contents" in page:
-            page["/Contents"]  # resolves (parses) the content object; decodes nothing
-        pages += 1
-    report(outcome="ok", pages=pages)
-
-
-limit(resource.RLIMIT_CPU, cpu_seconds)
-limit(resource.RLIMIT_AS, memory_bytes)
-try:
-    read()
-except MemoryError:
-    os.write(1, OUT_OF_MEMORY)
-except DependencyError as error:
-    report(outcome="unsupported", reason=str(error))
-except Exception as error:
-    if out_of_memory(error):
-        os.write(1, OUT_OF_MEMORY)
-    else:
-        report(outcome="broken", reason=str(error).strip().split("\n")[0] or type(error).__name__)
-"""
+def reasons(*, max_pages: int = DEFAULT_MAX_PAGES,
+            max_content_mb: int = DEFAULT_MAX_CONTENT_MB) -> frozenset[str]:
+    """Every message a BrokenPdf can carry, for these limits."""
+    return frozenset({DAMAGED, PASSWORD, UNSUPPORTED_ENCRYPTION, NO_PAGES, TOO_MUCH_MEMORY,
+                      TOO_LONG, NOT_CHECKED, too_many_pages(max_pages),
+                      content_too_big(max_content_mb)})
 
 
 class BrokenPdf(ValueError):
-    """A PDF that cannot be read safely; the message says why, in plain words."""
+    """A PDF that cannot be read safely. `str()` is the reason, one of `reasons()`, to show the
+    person as it is; `detail` says what happened in the reader, for the log only."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -94,37 +91,35 @@ class PdfInfo:
 
 
 def inspect_pdf(path: Path, *, timeout: float = DEFAULT_TIMEOUT_SECONDS,
-                memory_mb: int = DEFAULT_MEMORY_MB) -> PdfInfo:
-    """Count the pages of `path` in a child process limited to `memory_mb` of address space
-    and `timeout` seconds. Raises BrokenPdf when the file cannot be read within those limits."""
-    command = [sys.executable, "-I", "-c", _CHILD_SCRIPT, str(memory_mb * 1024 * 1024),
-               str(max(1, math.ceil(timeout))), str(Path(path).resolve())]
+                memory_mb: int = DEFAULT_MEMORY_MB, max_pages: int = DEFAULT_MAX_PAGES,
+                max_content_mb: int = DEFAULT_MAX_CONTENT_MB) -> PdfInfo:
+    """Count the pages of `path` and decode its content, in a child process limited to
+    `memory_mb` of address space and `timeout` seconds. Raises BrokenPdf when the file cannot
+    be read within those limits, has more than `max_pages` pages, or its content expands to
+    more than `max_content_mb` megabytes."""
+    command = [sys.executable, "-I", str(Path(__file__).resolve()), str(memory_mb * _MEGABYTE),
+               str(max(1, math.ceil(timeout))), str(max_pages), str(max_content_mb * _MEGABYTE),
+               str(Path(path).resolve())]
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired as error:
-        raise BrokenPdf(_too_long(timeout)) from error
+        raise BrokenPdf(TOO_LONG, f"no answer within {timeout:g} s; the reader was killed") \
+            from error
     answer = _last_json_line(done.stdout)
     if answer is None:
-        raise BrokenPdf(_reason_for_silent_exit(done.returncode, done.stderr, timeout))
-    return _info_from(answer)
+        raise _silent_exit(done.returncode, done.stderr)
+    return _info_from(answer, max_pages=max_pages, max_content_mb=max_content_mb)
 
 
-def _too_long(timeout: float) -> str:
-    return f"the PDF took too long to read (over {timeout:g} s)"
+# --- the parent: the child's answer as a reason ----------------------------------------------
 
 
-def _short(reason: str) -> str:
-    """One line of at most _MAX_REASON_CHARS, with no control characters: the reason may quote
-    bytes from the file, and it is shown in a terminal."""
-    short = "".join(c if c.isprintable() else "?" for c in " ".join(reason.split()))
-    if len(short) > _MAX_REASON_CHARS:
-        short = short[: _MAX_REASON_CHARS - 1] + "…"
-    return short
-
-
-def _not_valid(reason: str) -> str:
-    return f"the file is not a valid PDF: {_short(reason) or 'it could not be read'}"
+def _clean(text: str) -> str:
+    """One line of at most _MAX_DETAIL_CHARS printable characters: details quote bytes from the
+    file, and a log line must not be split or carry terminal escapes."""
+    line = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
+    return line if len(line) <= _MAX_DETAIL_CHARS else line[: _MAX_DETAIL_CHARS - 1] + "…"
 
 
 def _last_json_line(stdout: bytes) -> dict[str, object] | None:
@@ -138,29 +133,274 @@ def _last_json_line(stdout: bytes) -> dict[str, object] | None:
     return found if isinstance(found, dict) else None
 
 
-def _reason_for_silent_exit(returncode: int, stderr: bytes, timeout: float) -> str:
-    """The child stopped without reporting: it was killed by a limit, or it crashed."""
+def _silent_exit(returncode: int, stderr: bytes) -> BrokenPdf:
+    """The child stopped without answering: a limit killed it, it crashed, or it never ran."""
+    complaint = stderr.decode("utf-8", "replace").strip()
+    detail = _clean(f"the reader exited with status {returncode} without an answer; "
+                    f"it said: {complaint[-_MAX_DETAIL_CHARS:] or 'nothing'}")
     if returncode == -signal.SIGXCPU:
-        return _too_long(timeout)
-    complaint = stderr.decode("utf-8", "replace")
-    if "MemoryError" in complaint or "Cannot allocate memory" in complaint:
-        return "the PDF needs too much memory to read"
-    if returncode < 0:
-        return _not_valid(f"the reader stopped unexpectedly (signal {-returncode})")
-    last_words = complaint.strip().splitlines()[-1:] or [f"exit status {returncode}"]
-    return _not_valid(f"the reader stopped unexpectedly ({last_words[0]})")
+        return BrokenPdf(TOO_LONG, detail)
+    if returncode == -signal.SIGKILL or any(
+            words in complaint for words in ("MemoryError", "Cannot allocate memory",
+                                             "failed to map segment")):
+        return BrokenPdf(TOO_MUCH_MEMORY, detail)
+    if returncode < 0:  # a crash (SIGSEGV, SIGABRT...) while reading the file
+        return BrokenPdf(DAMAGED, detail)
+    return BrokenPdf(NOT_CHECKED, detail)
 
 
-def _info_from(answer: dict[str, object]) -> PdfInfo:
-    outcome, pages, reason = answer.get("outcome"), answer.get("pages"), answer.get("reason")
+def _info_from(answer: dict[str, object], *, max_pages: int, max_content_mb: int) -> PdfInfo:
+    outcome, pages = answer.get("outcome"), answer.get("pages")
+    detail = _clean(str(answer.get("detail") or ""))
     if outcome == "ok" and isinstance(pages, int):
-        if pages < 1:
-            raise BrokenPdf(_not_valid("it has no pages"))
-        return PdfInfo(pages=pages)
-    if outcome == "password":
-        raise BrokenPdf("the PDF is protected by a password")
-    if outcome == "memory":
-        raise BrokenPdf("the PDF needs too much memory to read")
-    if outcome == "unsupported":
-        raise BrokenPdf(f"the PDF is encrypted in a way payapp cannot read ({_short(str(reason))})")
-    raise BrokenPdf(_not_valid(str(reason or "")))
+        if pages > 0:
+            return PdfInfo(pages=pages)
+        detail = "the page tree holds no pages"
+    reason = {
+        "ok": NO_PAGES,
+        "password": PASSWORD,
+        "unsupported": UNSUPPORTED_ENCRYPTION,
+        "memory": TOO_MUCH_MEMORY,
+        "pages": too_many_pages(max_pages),
+        "content": content_too_big(max_content_mb),
+        "broken": DAMAGED,
+    }.get(str(outcome), NOT_CHECKED)
+    raise BrokenPdf(reason, detail or f"outcome {outcome!r}")
+
+
+# --- the child: everything below runs in the limited interpreter -----------------------------
+
+_OUT_OF_MEMORY = b'{"outcome": "memory"}\n'
+_FLATE = frozenset({"/FlateDecode", "/Fl"})
+_INPUT_CHUNK = 64 * 1024  # compressed bytes handed to zlib at a time
+_OUTPUT_CHUNK = _MEGABYTE  # the most zlib may inflate in one call
+
+
+class _Refused(Exception):
+    """Ends the reading with an answer other than "ok" or "broken"."""
+
+    def __init__(self, outcome: str, detail: str = "") -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+        self.detail = detail
+
+
+class _Budget:
+    """The decoded content bytes still allowed for the whole file."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def left(self) -> int:
+        return self.limit - self.used
+
+    def spend(self, size: int) -> None:
+        self.used += size
+        if self.used > self.limit:
+            raise _Refused("content", f"the decoded content passed {self.limit} bytes")
+
+
+def _child(arguments: list[str]) -> None:
+    import logging
+    import resource
+
+    import pypdf  # noqa: F401  trusted code, imported before the limits
+
+    memory_bytes, cpu_seconds, max_pages, max_content = (int(a) for a in arguments[:4])
+    logging.disable(logging.CRITICAL)
+    for kind, wanted in ((resource.RLIMIT_CPU, cpu_seconds), (resource.RLIMIT_AS, memory_bytes)):
+        _soft, hard = resource.getrlimit(kind)
+        value = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(kind, (value, hard if kind == resource.RLIMIT_CPU else value))
+    try:
+        _report({"outcome": "ok", "pages": _read(arguments[4], max_pages, max_content)})
+    except _Refused as refused:
+        _report({"outcome": refused.outcome, "detail": refused.detail})
+    except Exception as error:  # pypdf raises far more than its own types
+        if _out_of_memory(error):
+            os.write(1, _OUT_OF_MEMORY)
+        else:
+            _report({"outcome": "broken", "detail": _described(error)})
+
+
+def _report(fields: dict[str, object]) -> None:
+    try:
+        os.write(1, (json.dumps(fields) + "\n").encode())
+    except MemoryError:
+        os.write(1, _OUT_OF_MEMORY)
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    # Under RLIMIT_AS a lazy import fails with "failed to map segment", mmap with ENOMEM.
+    import errno
+
+    words = str(error).lower()
+    return (isinstance(error, MemoryError) or getattr(error, "errno", None) == errno.ENOMEM
+            or "failed to map" in words or "cannot allocate memory" in words)
+
+
+def _described(error: BaseException) -> str:
+    """The exception's type and text and where it was raised, for the log."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
+def _read(path: str, max_pages: int, max_content: int) -> int:
+    from pypdf import PasswordType, PdfReader
+    from pypdf.errors import DependencyError, LimitReachedError
+
+    try:
+        reader = PdfReader(path)
+        if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
+            raise _Refused("password")
+    except (DependencyError, NotImplementedError) as error:  # AES without cryptography, ...
+        raise _Refused("unsupported", _described(error)) from error
+    except LimitReachedError as error:  # pypdf's own guards against huge structures
+        raise _Refused("memory", _described(error)) from error
+    budget, seen, pages = _Budget(max_content), dict[int, object](), 0
+    try:
+        for page in reader.pages:
+            pages += 1
+            if pages > max_pages:
+                raise _Refused("pages", f"more than {max_pages} pages")
+            for stream in _content_streams(page, seen):
+                _measure(stream, budget)
+    except DependencyError as error:
+        raise _Refused("unsupported", _described(error)) from error
+    except LimitReachedError as error:
+        raise _Refused("memory", _described(error)) from error
+    return pages
+
+
+def _resolved(value: object) -> object:
+    from pypdf.generic import IndirectObject, NullObject
+
+    found = value.get_object() if isinstance(value, IndirectObject) else value
+    return None if isinstance(found, NullObject) else found
+
+
+def _items(value: object) -> list[object]:
+    """An array's elements, a single object as a list of one, nothing as an empty list."""
+    from pypdf.generic import ArrayObject
+
+    found = _resolved(value)
+    if found is None:
+        return []
+    return list(found) if isinstance(found, ArrayObject) else [found]
+
+
+def _first_time(found: object, seen: dict[int, object]) -> bool:
+    """Whether `found` is new to this file; `seen` keeps what it has met alive, so that an
+    id() is never reused for another object."""
+    if id(found) in seen:
+        return False
+    seen[id(found)] = found
+    return True
+
+
+def _content_streams(page: PageObject, seen: dict[int, object]) -> Iterator[StreamObject]:
+    """The streams `page` draws with: its contents, the form XObjects and tiling patterns named
+    by its resources (and by theirs), and its annotations' appearances; images are left out.
+    A stream met before, on this page or an earlier one, is not given again."""
+    from pypdf.generic import DictionaryObject, StreamObject
+
+    candidates: list[object] = _items(page.get("/Contents"))
+    resources: list[object] = [page.get("/Resources")]
+    for annotation in _items(page.get("/Annots")):
+        found = _resolved(annotation)
+        appearances = _resolved(found.get("/AP")) if isinstance(found, DictionaryObject) else None
+        if isinstance(appearances, DictionaryObject):
+            for state in map(_resolved, appearances.values()):
+                if isinstance(state, StreamObject):
+                    candidates.append(state)
+                elif isinstance(state, DictionaryObject):
+                    candidates.extend(state.values())
+    while candidates or resources:
+        if resources:
+            named = _resolved(resources.pop())
+            if isinstance(named, DictionaryObject) and _first_time(named, seen):
+                for kind in ("/XObject", "/Pattern"):
+                    table = _resolved(named.get(kind))
+                    if isinstance(table, DictionaryObject):
+                        candidates.extend(table.values())
+            continue
+        stream = _resolved(candidates.pop())
+        if (isinstance(stream, StreamObject) and _resolved(stream.get("/Subtype")) != "/Image"
+                and _first_time(stream, seen)):
+            yield stream
+            resources.append(stream.get("/Resources"))
+
+
+def _measure(stream: StreamObject, budget: _Budget) -> None:
+    """Spend the stream's decoded size from the budget. Flate is inflated in bounded chunks and
+    thrown away; another filter, or a Flate step that feeds another filter (once its output is
+    known to fit), is decoded by pypdf. A stream that cannot be decoded draws nothing in a
+    viewer, so the part that could not be decoded counts for nothing here."""
+    filters = [_resolved(name) for name in _items(stream.get("/Filter"))]
+    parameters = _items(stream.get("/DecodeParms"))
+    data: bytes = stream._data
+    for index, name in enumerate(filters):
+        if name in _FLATE:
+            size = _inflated_size(data, budget.left())
+            if index == len(filters) - 1:
+                budget.spend(size)
+                return
+        decoded = _decoded_once(data, name, parameters[index] if index < len(parameters) else None)
+        if decoded is None:
+            return
+        data = decoded
+    budget.spend(len(data))
+
+
+def _inflated_size(data: bytes, limit: int) -> int:
+    """How many bytes Flate `data` inflates to, stopping with _Refused once past `limit`.
+    No more than _OUTPUT_CHUNK of output and _INPUT_CHUNK of input is held at a time."""
+    import zlib
+
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)  # a zlib or gzip header, as pypdf takes
+    size, whole = 0, memoryview(data)
+    try:
+        for start in range(0, len(whole), _INPUT_CHUNK):
+            pending: bytes | memoryview = whole[start : start + _INPUT_CHUNK]
+            while pending:
+                size += len(inflater.decompress(pending, _OUTPUT_CHUNK))
+                if size > limit:
+                    raise _Refused("content", f"a Flate stream inflated past {limit} bytes")
+                pending = inflater.unconsumed_tail
+            if inflater.eof:
+                break
+        size += len(inflater.flush())
+    except zlib.error:
+        pass  # the stream breaks off here: what came before is what a viewer draws
+    if size > limit:
+        raise _Refused("content", f"a Flate stream inflated past {limit} bytes")
+    return size
+
+
+def _decoded_once(data: bytes, name: object, parameters: object) -> bytes | None:
+    """`data` decoded by pypdf with one filter; None when it cannot be decoded."""
+    from pypdf.errors import LimitReachedError
+    from pypdf.filters import decode_stream_data
+    from pypdf.generic import NameObject, PdfObject, StreamObject
+
+    single = StreamObject()
+    single.set_data(data)
+    if isinstance(name, PdfObject):
+        single[NameObject("/Filter")] = name
+    found = _resolved(parameters)
+    if isinstance(found, PdfObject):
+        single[NameObject("/DecodeParms")] = found
+    try:
+        return decode_stream_data(single)
+    except LimitReachedError as error:  # pypdf's own cap on one filter's output
+        raise _Refused("content", _described(error)) from error
+    except Exception as error:
+        if _out_of_memory(error):
+            raise
+        return None
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1:])

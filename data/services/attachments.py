@@ -18,6 +18,7 @@ companies' rows, so a store must not be shared between people who see different 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import mimetypes
 import os
@@ -50,6 +51,7 @@ _PDF_SIGNATURE = b"%PDF-"
 _FALLBACK_CONTENT_TYPE = "application/octet-stream"
 _MAYBE_UNREFERENCED = "payapp.attachments.maybe_unreferenced"
 _UNREFERENCED = "payapp.attachments.unreferenced"
+_log = logging.getLogger("payapp.attachments")
 
 
 @dataclass(frozen=True)
@@ -253,8 +255,11 @@ def _checked_page_count(session: Session, stored: _StoredFile, original_name: st
     except BaseException as error:
         if not _is_referenced(session, stored.sha256):
             stored.path.unlink(missing_ok=True)
-        if isinstance(error, BrokenPdf):
-            raise Invalid(f"{original_name}: {error}") from error
+        if isinstance(error, BrokenPdf):  # the person reads the reason; the log gets the detail
+            _log.warning("refused %s (sha256 %s, %d bytes): %s; the reader said: %s",
+                         original_name, stored.sha256, stored.size_bytes, error.reason,
+                         error.detail or "nothing")
+            raise Invalid(f"{original_name}: {error.reason}") from error
         raise
 
 
