@@ -2,14 +2,17 @@
 
 A general contractor receives pay applications built in spreadsheets; published ones are often
 wrong. This module reads such a sheet as CSV, recomputes every derived cell from the amounts the
-sheet states, and reports each cell that disagrees, plus the G702 summary payapp computes.
+sheet states, and reports each cell that disagrees, plus the G702 summary payapp computes. (Named
+g703_check, not sheet, so that it is not mistaken for the invoice's own sheet lines.)
 
 Reading the sheet
 - UTF-8 CSV, with or without a byte-order mark. Rows above the header (title, application number)
   are ignored: the header is the first row that names both column C and column E.
-- Columns are found by their G703 name, matched loosely (case, punctuation, "&" for "and", extra
-  words such as "(D+E+F)"), or by their letter. A row of letters just under a row of names (as on
-  the printed form) is merged into the header; where both say something, the name wins.
+- Columns, their letters and their captions are those of data/g703.py. A column is found by its
+  caption, short label or grid label (case, punctuation and "&" for "and" aside), else by the
+  words of its G703 name, matched loosely (extra words such as "(D+E+F)"), or by its letter.
+  A row of letters just under a row of names (as on the printed form) is merged into the header;
+  where both say something, the name wins.
 - Letters follow the 1992 G703: A item, B description, C scheduled value, D previous, E this
   period, F stored, G total to date, H balance to finish, I retainage; the percentage G ÷ C has no
   letter of its own and is found by name ("%", "G ÷ C", "Percent").
@@ -48,6 +51,18 @@ Retainage (rates in percent points: 10 means 10 %)
 - A deductive line gives back retainage (negative line retainage counts): the sheet states
   retainage to date, so billing's per-period rule that a line never gives back more than it held
   does not apply. That is why lines 5a to 9 are set here after `billing.compute_invoice`.
+
+Rounding in several periods
+- payapp (like most billing software) rounds retainage per period: a line billed $27,573.70 and
+  then $22,978.10 at 5 % holds $1,378.69 + $1,148.91 = $2,527.60, where one rounding of 5 % of
+  $50,551.80 gives $2,527.59. Rounded in k periods, a line's retainage may differ from one
+  rounding of the whole by up to one cent for each period after the first: k − 1 cents.
+- k is 1 for a line without previous work (D). With previous work: the application number N
+  when given (`application_number`, `payapp g702 --application-number N`): N when the line also
+  bills work this period (E), else N − 1; without N: 2 when the line has both D and E, else 1.
+- A difference within k − 1 cents is a `Note` (printed, and under "notes" in JSON), not a
+  discrepancy: the sheet stays consistent, and its I is used for the G702 lines. A larger one,
+  and any difference on a line rounded once, is a discrepancy.
 """
 
 from __future__ import annotations
@@ -58,12 +73,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
+from data import g703
 from data.billing import ChangeOrderRef, LineInput, Summary, compute_invoice
+from data.g703 import G703Column
 from data.money import (
     CENT,
     HUNDRED,
@@ -80,47 +96,23 @@ class SheetError(ValueError):
     """The file cannot be used at all: missing, not UTF-8, no header, no C or no E column."""
 
 
-class Column(StrEnum):
-    """A G703 column, by its 1992 letter; the percentage G ÷ C has no letter there."""
-
-    ITEM = "A"
-    DESCRIPTION = "B"
-    SCHEDULED = "C"
-    PREVIOUS = "D"
-    THIS_PERIOD = "E"
-    STORED = "F"
-    COMPLETED = "G"
-    PERCENT = "G%"
-    BALANCE = "H"
-    RETAINAGE = "I"
-
-
-CAPTIONS: dict[Column, str] = {
-    Column.ITEM: "Item No.",
-    Column.DESCRIPTION: "Description of Work",
-    Column.SCHEDULED: "Scheduled Value",
-    Column.PREVIOUS: "Work Completed from Previous Application",
-    Column.THIS_PERIOD: "Work Completed This Period",
-    Column.STORED: "Materials Presently Stored",
-    Column.COMPLETED: "Total Completed and Stored to Date",
-    Column.PERCENT: "Percent Complete",
-    Column.BALANCE: "Balance to Finish",
-    Column.RETAINAGE: "Retainage",
-}
-
+# The columns a sheet is read by. The percentage G ÷ C has no letter on the form; this checker
+# letters it "G%" in what it reports.
+_READ: tuple[G703Column, ...] = (*g703.FORM, g703.PERCENT)
+_PERCENT_LETTER = "G%"
 _MONEY_COLUMNS = (
-    Column.SCHEDULED,
-    Column.PREVIOUS,
-    Column.THIS_PERIOD,
-    Column.STORED,
-    Column.COMPLETED,
-    Column.BALANCE,
-    Column.RETAINAGE,
+    g703.SCHEDULED,
+    g703.PREVIOUS,
+    g703.THIS_PERIOD,
+    g703.STORED,
+    g703.COMPLETED,
+    g703.BALANCE,
+    g703.RETAINAGE,
 )
-_WORK_AND_STORED = (Column.PREVIOUS, Column.THIS_PERIOD, Column.STORED)  # G = D + E + F
-_OFFICIAL_LETTERS: dict[str, Column] = {c.value: c for c in Column if c is not Column.PERCENT}
-_RELETTERED: dict[Column, str] = {Column.PERCENT: "H", Column.BALANCE: "I", Column.RETAINAGE: "J"}
-_RELETTERED_LETTERS: dict[str, Column] = {
+_WORK_AND_STORED = (g703.PREVIOUS, g703.THIS_PERIOD, g703.STORED)  # G = D + E + F
+_OFFICIAL_LETTERS: dict[str, G703Column] = g703.BY_LETTER
+_RELETTERED: dict[G703Column, str] = {g703.PERCENT: "H", g703.BALANCE: "I", g703.RETAINAGE: "J"}
+_RELETTERED_LETTERS: dict[str, G703Column] = {
     **{letter: c for letter, c in _OFFICIAL_LETTERS.items() if c not in _RELETTERED},
     **{letter: c for c, letter in _RELETTERED.items()},
 }
@@ -147,26 +139,26 @@ class SheetRow:
     balance: Decimal | None  # H
     retainage: Decimal | None  # I
     change_order: bool = False
-    unreadable: frozenset[Column] = frozenset()
+    unreadable: frozenset[G703Column] = frozenset()
 
-    def value(self, column: Column) -> Decimal | None:
+    def value(self, column: G703Column) -> Decimal | None:
         return {
-            Column.SCHEDULED: self.scheduled_value,
-            Column.PREVIOUS: self.previous_work,
-            Column.THIS_PERIOD: self.this_period,
-            Column.STORED: self.stored,
-            Column.COMPLETED: self.completed,
-            Column.PERCENT: self.percent,
-            Column.BALANCE: self.balance,
-            Column.RETAINAGE: self.retainage,
+            g703.SCHEDULED: self.scheduled_value,
+            g703.PREVIOUS: self.previous_work,
+            g703.THIS_PERIOD: self.this_period,
+            g703.STORED: self.stored,
+            g703.COMPLETED: self.completed,
+            g703.PERCENT: self.percent,
+            g703.BALANCE: self.balance,
+            g703.RETAINAGE: self.retainage,
         }.get(column)
 
-    def amount(self, column: Column) -> Decimal:
+    def amount(self, column: G703Column) -> Decimal:
         """The value payapp computes with: zero when absent or unreadable."""
         value = self.value(column)
         return ZERO if value is None else value
 
-    def readable(self, *columns: Column) -> bool:
+    def readable(self, *columns: G703Column) -> bool:
         return not self.unreadable.intersection(columns)
 
     @property
@@ -218,6 +210,32 @@ class UnreadableCell:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A line's retainage that differs from payapp's by no more than rounding in several periods
+    explains: reported, not counted against the sheet."""
+
+    line: int
+    item: str
+    column: str  # the letter as the sheet letters it
+    sheet: Decimal
+    computed: Decimal
+    periods: int  # the periods the line's retainage may have been rounded in
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "item": self.item,
+            "column": self.column,
+            "sheet": str(self.sheet),
+            "computed": str(self.computed),
+            "difference": str(self.sheet - self.computed),
+            "periods": self.periods,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
 class SheetReport:
     rows: tuple[SheetRow, ...]  # the lines, without headings and totals
     totals: SheetRow | None
@@ -226,6 +244,7 @@ class SheetReport:
     summary: Summary  # the G702 lines computed by payapp
     relettered: bool  # H %, I balance, J retainage
     retainage_basis: str  # how the retainage was obtained, in words
+    notes: tuple[Note, ...] = ()  # differences within rounding: not discrepancies
 
     @property
     def consistent(self) -> bool:
@@ -240,7 +259,10 @@ class SheetReport:
     def verdict(self) -> str:
         lines = f"{len(self.rows)} line{'s' if len(self.rows) != 1 else ''}"
         if self.consistent:
-            return f"Verdict: consistent; every cell of the {lines} and the totals agrees."
+            noted = _count(len(self.notes), "line's", "lines'")
+            within = f", {noted} retainage within rounding " \
+                f"(see the note{'s' if len(self.notes) != 1 else ''})" if self.notes else ""
+            return f"Verdict: consistent; every cell of the {lines} and the totals agrees{within}."
         problems = [_count(len(self.discrepancies), "discrepancy", "discrepancies"),
                     _count(len(self.unreadable), "unreadable cell", "unreadable cells")]
         found = ", ".join(p for p in problems if p)
@@ -255,6 +277,7 @@ class SheetReport:
         out += [f"  {number:<3} {caption:<{caption_width}}  {amount:>{amount_width}}"
                 for number, caption, amount in table]
         out.append(f"Retainage: {self.retainage_basis}.")
+        out += [f"Note: {n.message}" for n in self.notes]
         out += [d.message for d in self.discrepancies]
         out += [u.message for u in self.unreadable]
         out.append(self.verdict)
@@ -266,6 +289,7 @@ class SheetReport:
             "lines": {number: _money_text(amount) for number, _, amount in self.g702_lines},
             "discrepancies": [d.as_dict() for d in self.discrepancies],
             "unreadable": [u.as_dict() for u in self.unreadable],
+            "notes": [n.as_dict() for n in self.notes],
             "line_count": len(self.rows),
             "relettered": self.relettered,
             "retainage_basis": self.retainage_basis,
@@ -276,7 +300,8 @@ class SheetReport:
 
 
 def check_sheet_file(path: Path, *, retainage: Decimal = ZERO, stored_retainage: Decimal = ZERO,
-                     previous_certificates: Decimal = ZERO) -> SheetReport:
+                     previous_certificates: Decimal = ZERO,
+                     application_number: int | None = None) -> SheetReport:
     """Read and check the CSV sheet at `path`; `SheetError` when it cannot be used at all."""
     try:
         data = path.read_bytes()
@@ -293,14 +318,21 @@ def check_sheet_file(path: Path, *, retainage: Decimal = ZERO, stored_retainage:
         ) from None
     try:
         return check_sheet_text(text, retainage=retainage, stored_retainage=stored_retainage,
-                                previous_certificates=previous_certificates)
+                                previous_certificates=previous_certificates,
+                                application_number=application_number)
     except SheetError as error:
         raise SheetError(f"{path}: {error}") from None
 
 
 def check_sheet_text(text: str, *, retainage: Decimal = ZERO, stored_retainage: Decimal = ZERO,
-                     previous_certificates: Decimal = ZERO) -> SheetReport:
-    """Check a sheet given as CSV text; see the module docstring for the rules."""
+                     previous_certificates: Decimal = ZERO,
+                     application_number: int | None = None) -> SheetReport:
+    """Check a sheet given as CSV text; see the module docstring for the rules.
+
+    `application_number`: the sheet's application number N, so that a line may have been billed
+    in up to N periods (see "Rounding in several periods")."""
+    if application_number is not None and application_number < 1:
+        raise ValueError(f"application number {application_number}: it must be 1 or more")
     rates = _Rates(retainage, stored_retainage)
     raw_rows = _read_csv(text)
     header, body_start = _find_header(raw_rows)
@@ -321,9 +353,16 @@ def check_sheet_text(text: str, *, retainage: Decimal = ZERO, stored_retainage: 
 
     retained = [_line_retainage(row, rates) for row in rows]
     discrepancies: list[Discrepancy] = []
-    for row, (on_work, on_stored) in zip(rows, retained, strict=True):
+    notes: list[Note] = []
+    for index, (row, (on_work, on_stored)) in enumerate(zip(rows, retained, strict=True)):
         # Without a work rate the sheet's I is the retainage, so there is nothing to check it by.
         expected_retainage = on_work + on_stored if rates.given else None
+        note = None if expected_retainage is None else _rounding_note(
+            row, layout, expected_retainage, rates, application_number)
+        if note is not None:
+            notes.append(note)
+            expected_retainage = None  # within rounding: the sheet's I stands
+            retained[index] = (note.sheet - on_stored, on_stored)
         discrepancies += _check_line(row, layout, expected_retainage, rates)
     if totals is not None:
         discrepancies += _check_totals(totals, rows, layout)
@@ -336,7 +375,8 @@ def check_sheet_text(text: str, *, retainage: Decimal = ZERO, stored_retainage: 
         unreadable=tuple(unreadable),
         summary=summary,
         relettered=layout.relettered,
-        retainage_basis=rates.describe(layout.has(Column.RETAINAGE)),
+        retainage_basis=rates.describe(layout.has(g703.RETAINAGE)),
+        notes=tuple(notes),
     )
 
 
@@ -364,16 +404,16 @@ def _read_csv(text: str) -> list[_RawRow]:
 
 @dataclass(frozen=True)
 class _HeaderCell:
-    named: Column | None = None
+    named: G703Column | None = None
     letter: str | None = None
 
     @property
     def recognised(self) -> bool:
         return self.named is not None or self.letter is not None
 
-    def names(self, column: Column) -> bool:
+    def names(self, column: G703Column) -> bool:
         # C and E have the same letter in both layouts, so a letter is enough to find them.
-        return self.named is column or self.letter == column.value
+        return self.named is column or self.letter == column.letter
 
 
 _BARE_LETTER = re.compile(r"(?:col(?:umn)?\.?\s*)?([a-j])\.?", re.IGNORECASE)
@@ -387,33 +427,44 @@ def _normalised(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", lowered).split())
 
 
-def _column_named(text: str) -> Column | None:
+# A header that reads exactly as a column's caption, short label or grid label ("Scheduled
+# Value", "To Date", "C Scheduled") names that column; other names are read by their words.
+_NAMES: dict[str, G703Column] = {
+    _normalised(name): column
+    for column in _READ
+    for name in (column.caption, column.short, column.label)
+}
+
+
+def _column_named(text: str) -> G703Column | None:
     """The column a header name means, or None. Order matters: G's name mentions "stored"."""
     phrase = _normalised(text)
+    if phrase in _NAMES:
+        return _NAMES[phrase]
     words = set(phrase.split())
     if words & {"retainage", "retention", "retained"}:
         # The official I reads "Retainage (if variable rate)"; a rate or release column is not I.
         is_rate = bool(words & _RATE_WORDS) and "variable" not in words
-        return None if is_rate or "%" in text else Column.RETAINAGE
+        return None if is_rate or "%" in text else g703.RETAINAGE
     if _PERCENT_SIGN.search(text):
-        return Column.PERCENT
+        return g703.PERCENT
     if "balance" in words:
-        return Column.BALANCE
+        return g703.BALANCE
     if "total" in words or "to date" in phrase:
-        return Column.COMPLETED
+        return g703.COMPLETED
     if words & {"materials", "material", "stored"}:
         not_f = words & {"previous", "new", "installed"} or "this period" in phrase
-        return None if not_f else Column.STORED
+        return None if not_f else g703.STORED
     if words & {"previous", "previously", "prior"}:
-        return Column.PREVIOUS
+        return g703.PREVIOUS
     if "this period" in phrase or "this application" in phrase or "current" in words:
-        return Column.THIS_PERIOD
+        return g703.THIS_PERIOD
     if words & {"scheduled", "schedule"}:
-        return Column.SCHEDULED
+        return g703.SCHEDULED
     if "description" in words:
-        return Column.DESCRIPTION
+        return g703.DESCRIPTION
     if "item" in words or text.strip().lower() in {"#", "no", "no."}:
-        return Column.ITEM
+        return g703.ITEM
     return None
 
 
@@ -446,8 +497,8 @@ def _find_header(rows: Sequence[_RawRow]) -> tuple[list[_HeaderCell], int]:
         cells = _header_cells(row)
         if sum(cell.recognised for cell in cells) < 2:
             continue
-        if any(c.names(Column.SCHEDULED) for c in cells) and \
-                any(c.names(Column.THIS_PERIOD) for c in cells):
+        if any(c.names(g703.SCHEDULED) for c in cells) and \
+                any(c.names(g703.THIS_PERIOD) for c in cells):
             below = index + 1
             if below < len(rows):
                 under = _header_cells(rows[below])
@@ -461,8 +512,8 @@ def _find_header(rows: Sequence[_RawRow]) -> tuple[list[_HeaderCell], int]:
         raise SheetError("no header row: no row names the G703 columns "
                          "(Scheduled Value, Work Completed This Period, ...) or letters them A-I")
     row, cells = candidate
-    missing = [f"{CAPTIONS[column]} (column {column.value})"
-               for column in (Column.SCHEDULED, Column.THIS_PERIOD)
+    missing = [f"{column.caption} (column {column.letter})"
+               for column in (g703.SCHEDULED, g703.THIS_PERIOD)
                if not any(c.names(column) for c in cells)]
     raise SheetError(f"the header row (line {row.line}) has no {' and no '.join(missing)}; "
                      "both are required")
@@ -473,16 +524,27 @@ def _find_header(rows: Sequence[_RawRow]) -> tuple[list[_HeaderCell], int]:
 
 @dataclass(frozen=True)
 class _Layout:
-    positions: dict[Column, int]
+    positions: dict[G703Column, int]
     relettered: bool
 
-    def has(self, column: Column) -> bool:
+    def has(self, column: G703Column) -> bool:
         return column in self.positions
 
-    def letter(self, column: Column) -> str:
-        return _RELETTERED.get(column, column.value) if self.relettered else column.value
+    def letter(self, column: G703Column) -> str:
+        """The column's letter as the sheet letters it."""
+        if self.relettered and column in _RELETTERED:
+            return _RELETTERED[column]
+        return column.letter or _PERCENT_LETTER
 
-    def cell(self, row: _RawRow, column: Column) -> str:
+    def named(self, column: G703Column) -> str:
+        """ "H (Balance to Finish)"; the percentage, which the form does not letter, by its
+        caption ("% (G ÷ C)", or "% (G ÷ C) in column H" on a re-lettered sheet)."""
+        if column.letter is None:
+            return f"{column.caption} in column {self.letter(column)}" if self.relettered \
+                else column.caption
+        return f"{self.letter(column)} ({column.caption})"
+
+    def cell(self, row: _RawRow, column: G703Column) -> str:
         index = self.positions.get(column)
         if index is None or index >= len(row.cells):
             return ""
@@ -503,7 +565,7 @@ def _is_relettered(header: list[_HeaderCell], body: Sequence[_RawRow]) -> bool:
 def _layout(header: list[_HeaderCell], body: Sequence[_RawRow]) -> _Layout:
     relettered = _is_relettered(header, body)
     by_letter = _RELETTERED_LETTERS if relettered else _OFFICIAL_LETTERS
-    positions: dict[Column, int] = {}
+    positions: dict[G703Column, int] = {}
     for index, cell in enumerate(header):  # names first: they win over letters
         if cell.named is not None:
             positions.setdefault(cell.named, index)
@@ -523,13 +585,13 @@ _CHANGE_ORDER_LINE = re.compile(r"(?:[pc]?co|change orders?)(?: |\d|$)")
 
 
 def _label(row: _RawRow, layout: _Layout) -> str:
-    item = layout.cell(row, Column.ITEM)
-    description = layout.cell(row, Column.DESCRIPTION)
+    item = layout.cell(row, g703.ITEM)
+    description = layout.cell(row, g703.DESCRIPTION)
     return _normalised(f"{item} {description}")
 
 
 def _has_amounts(row: _RawRow, layout: _Layout) -> bool:
-    return any(layout.cell(row, column) for column in (*_MONEY_COLUMNS, Column.PERCENT))
+    return any(layout.cell(row, column) for column in (*_MONEY_COLUMNS, g703.PERCENT))
 
 
 def _is_total(row: _RawRow, layout: _Layout) -> bool:
@@ -538,7 +600,7 @@ def _is_total(row: _RawRow, layout: _Layout) -> bool:
 
 def _is_change_order_line(row: _RawRow, layout: _Layout) -> bool:
     return any(_CHANGE_ORDER_LINE.match(_normalised(layout.cell(row, column)))
-               for column in (Column.ITEM, Column.DESCRIPTION))
+               for column in (g703.ITEM, g703.DESCRIPTION))
 
 
 def _totals_row(amount_rows: Sequence[_RawRow], layout: _Layout) -> _RawRow | None:
@@ -574,15 +636,15 @@ def _places_shown(text: str) -> int:
 
 def _read_row(raw: _RawRow, layout: _Layout, *, change_order: bool,
               blank_is_zero: bool) -> tuple[SheetRow, list[UnreadableCell]]:
-    item = layout.cell(raw, Column.ITEM)
-    values: dict[Column, Decimal | None] = {}
-    unreadable: dict[Column, UnreadableCell] = {}
-    for column in (*_MONEY_COLUMNS, Column.PERCENT):
+    item = layout.cell(raw, g703.ITEM)
+    values: dict[G703Column, Decimal | None] = {}
+    unreadable: dict[G703Column, UnreadableCell] = {}
+    for column in (*_MONEY_COLUMNS, g703.PERCENT):
         text = layout.cell(raw, column)
         values[column] = None
         if not layout.has(column) or (not text and not blank_is_zero):
             continue
-        parse = parse_percent if column is Column.PERCENT else parse_money
+        parse = parse_percent if column is g703.PERCENT else parse_money
         try:
             values[column] = parse(text) if text else ZERO
         except MoneyError as error:
@@ -591,16 +653,16 @@ def _read_row(raw: _RawRow, layout: _Layout, *, change_order: bool,
     row = SheetRow(
         line=raw.line,
         item=item,
-        description=layout.cell(raw, Column.DESCRIPTION),
-        scheduled_value=values[Column.SCHEDULED],
-        previous_work=values[Column.PREVIOUS],
-        this_period=values[Column.THIS_PERIOD],
-        stored=values[Column.STORED],
-        completed=values[Column.COMPLETED],
-        percent=values[Column.PERCENT],
-        percent_places=_places_shown(layout.cell(raw, Column.PERCENT)),
-        balance=values[Column.BALANCE],
-        retainage=values[Column.RETAINAGE],
+        description=layout.cell(raw, g703.DESCRIPTION),
+        scheduled_value=values[g703.SCHEDULED],
+        previous_work=values[g703.PREVIOUS],
+        this_period=values[g703.THIS_PERIOD],
+        stored=values[g703.STORED],
+        completed=values[g703.COMPLETED],
+        percent=values[g703.PERCENT],
+        percent_places=_places_shown(layout.cell(raw, g703.PERCENT)),
+        balance=values[g703.BALANCE],
+        retainage=values[g703.RETAINAGE],
         change_order=change_order,
         unreadable=frozenset(unreadable),
     )
@@ -648,13 +710,55 @@ class _Rates:
 
 def _line_retainage(row: SheetRow, rates: _Rates) -> tuple[Decimal, Decimal]:
     """(on completed work, on stored materials) for one line."""
-    on_stored = _percent_of(rates.stored, row.amount(Column.STORED))
+    on_stored = _percent_of(rates.stored, row.amount(g703.STORED))
     if rates.given:
-        work = row.amount(Column.PREVIOUS) + row.amount(Column.THIS_PERIOD)
+        work = row.amount(g703.PREVIOUS) + row.amount(g703.THIS_PERIOD)
         return _percent_of(rates.work, work), on_stored
     if row.retainage is None:
         return ZERO, on_stored
     return row.retainage - on_stored, on_stored
+
+
+def _periods(row: SheetRow, application_number: int | None) -> tuple[int, str]:
+    """How many periods the line's retainage may have been rounded in, and why."""
+    earlier = row.amount(g703.PREVIOUS) != 0
+    now = row.amount(g703.THIS_PERIOD) != 0
+    if not earlier:
+        return 1, "no previous work (D)"
+    if application_number is None:
+        if now:
+            return 2, "D and E both billed"
+        return 1, "no work this period (E) and no application number given"
+    before = application_number - 1
+    if now:
+        return application_number, (f"application No. {application_number}: D from up to "
+                                    f"{before} earlier period{'s' if before != 1 else ''}, "
+                                    "E from this one")
+    return max(before, 1), (f"application No. {application_number}: D from up to {before} "
+                            f"earlier period{'s' if before != 1 else ''}, no E")
+
+
+def _rounding_note(row: SheetRow, layout: _Layout, expected: Decimal, rates: _Rates,
+                   application_number: int | None) -> Note | None:
+    """A note when the sheet's I differs from `expected` by at most one cent for each period
+    after the first that the line may have been rounded in; None otherwise."""
+    stated = row.retainage
+    if stated is None or stated == expected or not row.readable(*_WORK_AND_STORED):
+        return None
+    periods, why = _periods(row, application_number)
+    allowed = CENT * (periods - 1)
+    difference = stated - expected
+    if abs(difference) > allowed:
+        return None
+    letter = layout.letter(g703.RETAINAGE)
+    message = (
+        f"{row.where}: {layout.named(g703.RETAINAGE)} is {format_money(stated)} on the sheet; "
+        f"payapp computes {format_money(expected)} ({rates.formula}). The difference, "
+        f"{format_money(difference)}, is within rounding: retainage rounded to the cent in each "
+        f"of {periods} periods ({why}) can differ by up to {format_money(allowed)} from one "
+        "rounding of the whole; the sheet's figure is used in G702 lines 5 to 9."
+    )
+    return Note(row.line, row.item, letter, stated, expected, periods, message)
 
 
 # --- checks -----------------------------------------------------------------------------------
@@ -664,18 +768,18 @@ def _shown(value: Decimal, percentage: bool, places: int) -> str:
     return f"{value:.{places}f}%" if percentage else format_money(value)
 
 
-def _difference(row: SheetRow, layout: _Layout, column: Column, computed: Decimal, *,
+def _difference(row: SheetRow, layout: _Layout, column: G703Column, computed: Decimal, *,
                 is_totals: bool, how: str) -> Discrepancy | None:
     """A discrepancy when the sheet states something other than `computed` in this cell."""
     stated = row.value(column)
     if stated is None or stated == computed:
         return None
-    percentage = column is Column.PERCENT
+    percentage = column is g703.PERCENT
     places = row.percent_places
     if percentage:
         stated = stated.quantize(Decimal(1).scaleb(-places))
     letter = layout.letter(column)
-    said = f"{letter} ({CAPTIONS[column]}) is {_shown(stated, percentage, places)} on the sheet"
+    said = f"{layout.named(column)} is {_shown(stated, percentage, places)} on the sheet"
     computed_text = _shown(computed, percentage, places)
     if is_totals:
         message = f"Totals row (line {row.line}): {said}; {how} {computed_text}."
@@ -695,21 +799,21 @@ def _check_line(row: SheetRow, layout: _Layout, retainage: Decimal | None,
     if not row.readable(*_WORK_AND_STORED):
         return []
     completed = sum((row.amount(c) for c in _WORK_AND_STORED), ZERO)
-    scheduled = row.amount(Column.SCHEDULED)
-    expected: list[tuple[Column, Decimal, str]] = [(Column.COMPLETED, completed, "D + E + F")]
-    if row.readable(Column.SCHEDULED):
-        expected.append((Column.BALANCE, scheduled - completed, "C − G"))
+    scheduled = row.amount(g703.SCHEDULED)
+    expected: list[tuple[G703Column, Decimal, str]] = [(g703.COMPLETED, completed, "D + E + F")]
+    if row.readable(g703.SCHEDULED):
+        expected.append((g703.BALANCE, scheduled - completed, "C − G"))
         if scheduled:
             percent = _rounded_percent(completed, scheduled, row.percent_places)
-            expected.append((Column.PERCENT, percent, "G ÷ C"))
+            expected.append((g703.PERCENT, percent, "G ÷ C"))
     if retainage is not None:
-        expected.append((Column.RETAINAGE, retainage, rates.formula))
+        expected.append((g703.RETAINAGE, retainage, rates.formula))
     found = (_difference(row, layout, column, value, is_totals=False, how=how)
              for column, value, how in expected)
     return [d for d in found if d is not None]
 
 
-def _footing(rows: Sequence[SheetRow], column: Column) -> Decimal | None:
+def _footing(rows: Sequence[SheetRow], column: G703Column) -> Decimal | None:
     """The sum of a column over the lines; None when a cell of it cannot be read."""
     if any(not row.readable(column) for row in rows):
         return None
@@ -725,17 +829,17 @@ def _check_totals(totals: SheetRow, rows: Sequence[SheetRow],
             found.append(_difference(totals, layout, column, footing, is_totals=True,
                                      how="the lines add up to"))
     completed = _completed_footing(rows, layout)
-    scheduled = _footing(rows, Column.SCHEDULED)
+    scheduled = _footing(rows, g703.SCHEDULED)
     if completed is not None and scheduled and totals.percent is not None:
         percent = _rounded_percent(completed, scheduled, totals.percent_places)
-        found.append(_difference(totals, layout, Column.PERCENT, percent, is_totals=True,
+        found.append(_difference(totals, layout, g703.PERCENT, percent, is_totals=True,
                                  how="the lines' G ÷ C is"))
     return [d for d in found if d is not None]
 
 
 def _completed_footing(rows: Sequence[SheetRow], layout: _Layout) -> Decimal | None:
-    if layout.has(Column.COMPLETED):
-        return _footing(rows, Column.COMPLETED)
+    if layout.has(g703.COMPLETED):
+        return _footing(rows, g703.COMPLETED)
     inputs = [_footing(rows, c) for c in _WORK_AND_STORED]
     return None if None in inputs else sum((i for i in inputs if i is not None), ZERO)
 
@@ -747,10 +851,10 @@ def _line_input(row: SheetRow) -> LineInput:
     return LineInput(
         item_no=row.item,
         description=row.description,
-        scheduled_value=row.amount(Column.SCHEDULED),
-        previous_work=row.amount(Column.PREVIOUS),
-        work_this_period=row.amount(Column.THIS_PERIOD),
-        new_stored=row.amount(Column.STORED),
+        scheduled_value=row.amount(g703.SCHEDULED),
+        previous_work=row.amount(g703.PREVIOUS),
+        work_this_period=row.amount(g703.THIS_PERIOD),
+        new_stored=row.amount(g703.STORED),
         change_order=ChangeOrderRef(row.item or str(row.line)) if row.change_order else None,
     )
 

@@ -22,6 +22,8 @@ from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from data import g703
+from data.billing import Method
 from data.db import reading, writing
 from data.documents.invoice_pdf import (
     REPLACEMENT_CHARACTER,
@@ -194,6 +196,18 @@ def test_change_orders_are_grouped_under_their_section(electrical: InvoiceView,
     assert sections and orders
     heading = text.index("Change Orders", text.index("Continuation Sheet"))
     assert heading < text.index(sections[0]) < text.index(orders[0])
+
+
+def test_the_sheet_headings_are_the_g703_specification(electrical: InvoiceView,
+                                                      exported: Path) -> None:
+    """The continuation sheet reads its columns from data/g703.py: each form column's letter
+    over its caption, the other columns by caption, in the specification's order."""
+    sheet = pypdf_text(exported).split("Continuation Sheet", 1)[1]
+    headings = [f"{column.letter} {column.caption}" if column.letter else column.caption
+                for column in g703.printed_columns(Method.AMOUNT)]
+    assert headings[2:4] == ["Budget Code", "C Scheduled Value"]
+    positions = [sheet.index(heading) for heading in headings]
+    assert positions == sorted(positions)
 
 
 def test_a_unit_based_invoice_shows_its_units(sqlite_demo_engine: Engine,

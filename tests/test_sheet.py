@@ -1,4 +1,4 @@
-"""data/sheet.py: checking a G703 continuation sheet received from outside payapp.
+"""data/g703_check.py: checking a G703 continuation sheet received from outside payapp.
 
 The expected G702 amounts are worked out by hand from the fixtures (tests/fixtures/sheets/):
 
@@ -14,17 +14,34 @@ official.csv, 10 % retainage on work (D + E), 5 % on stored materials (F):
   4 = 40,234.65 + 14,221.30 + 4,250.00 = 58,705.95
   5a = 5,445.60; 5b = 212.50; 5 = 5,658.10; 6 = 58,705.95 − 5,658.10 = 53,047.85
   7 = 36,000.00; 8 = 17,047.85; 9 = 108,500.00 − 53,047.85 = 55,452.15
+
+rounded_per_period.csv, 5 % retainage (the issue's line, billed in two periods):
+  item 3: D 27,573.70 → 1,378.685 → 1,378.69; E 22,978.10 → 1,148.905 → 1,148.91; held 2,527.60.
+          5 % of G = 50,551.80 is 2,527.59: one cent less than the two roundings.
+  item 4: E 5,000.00 only → 250.00.  5a = 2,527.60 + 250.00 = 2,777.60 (the sheet's I stands).
+
+The column specification (data/g703.py) that the checker reads is tested at the end.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from data.sheet import SheetError, SheetReport, check_sheet_file, check_sheet_text
+from data import g703
+from data.billing import LineInput, LineResult, Method, compute_invoice
+from data.editing import Field
+from data.g703 import G703Column, Group, Units
+from data.g703_check import SheetError, SheetReport, check_sheet_file, check_sheet_text
+from data.money import ZERO, round_cents
+from tui.cli import main
 
 D = Decimal
 SHEETS = Path(__file__).parent / "fixtures" / "sheets"
@@ -44,8 +61,12 @@ OFFICIAL_G702 = {
 }
 
 
-def check(name: str, **options: Decimal) -> SheetReport:
-    return check_sheet_file(SHEETS / name, **options)
+def check(name: str, *, retainage: Decimal = ZERO, stored_retainage: Decimal = ZERO,
+          previous_certificates: Decimal = ZERO,
+          application_number: int | None = None) -> SheetReport:
+    return check_sheet_file(SHEETS / name, retainage=retainage, stored_retainage=stored_retainage,
+                            previous_certificates=previous_certificates,
+                            application_number=application_number)
 
 
 def at_ten_and_five(name: str) -> SheetReport:
@@ -120,6 +141,21 @@ def test_a_letters_row_under_the_names_is_part_of_the_header() -> None:
     assert report.rows[0].retainage == D("3.00")
     assert report.consistent
     assert g702(report)["5a"] == D("3.50")
+
+
+def test_a_header_in_the_grids_short_labels_is_read_through_the_specification() -> None:
+    labels = [column.label for column in g703.sheet_columns(Method.AMOUNT,
+                                                              stored_separately=False)]
+    assert labels[:5] == ["Item", "Description", "C Scheduled", "D Previous", "E This Period"]
+    text = ",".join(labels) + "\n" + "1,Framing,$100.00,$10.00,$20.00,$30.00,30.00%,$70.00,$3.00,\n"
+
+    report = check_sheet_text(text, retainage=D(10))
+
+    row = report.rows[0]
+    assert (row.scheduled_value, row.previous_work, row.this_period, row.completed,
+            row.percent, row.balance, row.retainage) == (
+        D("100.00"), D("10.00"), D("20.00"), D("30.00"), D(30), D("70.00"), D("3.00"))
+    assert report.consistent
 
 
 def test_check_sheet_text_accepts_a_leading_bom() -> None:
@@ -304,3 +340,216 @@ def test_as_text_verdict_for_a_consistent_sheet() -> None:
 
     assert text.splitlines()[-1].startswith("Verdict: consistent")
     assert "$53,047.85" in text
+
+
+# --- retainage rounded in several periods -----------------------------------------------------
+
+
+HEADER = ("Item No.,Description of Work,Scheduled Value,"
+          "Work Completed From Previous Application,Work Completed This Period,Retainage\n")
+
+
+def one_line(previous: str, this_period: str, retainage: str,
+             application_number: int | None = None) -> SheetReport:
+    text = HEADER + f'1,Curb,"$100,000.00","{previous}","{this_period}","{retainage}"\n'
+    return check_sheet_text(text, retainage=D(5), application_number=application_number)
+
+
+def notes(report: SheetReport) -> list[tuple[int, str, str, Decimal, Decimal, int]]:
+    return [(n.line, n.item, n.column, n.sheet, n.computed, n.periods) for n in report.notes]
+
+
+def test_the_issue_figures_round_per_period_to_one_cent_more() -> None:
+    first, second = round_cents(D("27573.70") * 5 / 100), round_cents(D("22978.10") * 5 / 100)
+    assert (first, second, first + second) == (D("1378.69"), D("1148.91"), D("2527.60"))
+    assert round_cents(D("50551.80") * 5 / 100) == D("2527.59")
+
+
+def test_a_line_billed_in_two_periods_may_differ_by_a_cent_and_gets_a_note() -> None:
+    report = check("rounded_per_period.csv", retainage=D(5))
+
+    assert report.consistent
+    assert report.discrepancies == ()
+    assert notes(report) == [(3, "3", "I", D("2527.60"), D("2527.59"), 2)]
+    message = report.notes[0].message
+    assert "Line 3, item 3" in message and "$2,527.60" in message and "$2,527.59" in message
+    assert "2 periods" in message and "up to $0.01" in message
+    # The sheet's figure stands in the G702 lines.
+    lines = g702(report)
+    assert (lines["5a"], lines["5"], lines["6"]) == (D("2777.60"), D("2777.60"), D("52774.20"))
+    text = report.as_text()
+    assert "Note: Line 3, item 3: I (Retainage) is $2,527.60" in text
+    assert text.splitlines()[-1] == ("Verdict: consistent; every cell of the 2 lines and the "
+                                     "totals agrees, 1 line's retainage within rounding "
+                                     "(see the note).")
+    data = json.loads(json.dumps(report.as_dict()))
+    assert data["consistent"] is True and data["discrepancies"] == []
+    assert [(n["line"], n["sheet"], n["computed"], n["difference"], n["periods"])
+            for n in data["notes"]] == [(3, "2527.60", "2527.59", "0.01", 2)]
+
+
+def test_payapp_g702_exits_0_with_a_note_for_payapps_own_rounding() -> None:
+    sheet = str(SHEETS / "rounded_per_period.csv")
+    result = CliRunner().invoke(main, ["g702", sheet, "--retainage", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Note: Line 3, item 3" in result.output and "Verdict: consistent" in result.output
+    as_json = CliRunner().invoke(main, ["g702", sheet, "--retainage", "5", "--json"])
+    assert as_json.exit_code == 0
+    assert json.loads(as_json.output)["notes"][0]["difference"] == "0.01"
+
+
+def test_application_number_one_allows_no_rounding_difference() -> None:
+    report = check("rounded_per_period.csv", retainage=D(5), application_number=1)
+
+    assert report.notes == ()
+    assert problems(report) == [(3, "3", "I", D("2527.60"), D("2527.59"))]
+    result = CliRunner().invoke(main, ["g702", str(SHEETS / "rounded_per_period.csv"),
+                                       "--retainage", "5", "--application-number", "1"])
+    assert result.exit_code == 1
+    refused = CliRunner().invoke(main, ["g702", str(SHEETS / "rounded_per_period.csv"),
+                                        "--application-number", "0"])
+    assert refused.exit_code == 2
+
+
+@pytest.mark.parametrize("retainage", ["$250.01", "$250.02", "$249.98"])
+def test_a_line_rounded_once_must_match_to_the_cent(retainage: str) -> None:
+    report = one_line("$0.00", "$5,000.00", retainage)  # no D: one period, one rounding
+
+    assert report.notes == ()
+    assert problems(report) == [(2, "1", "I", D(retainage.lstrip("$")), D("250.00"))]
+    assert not report.consistent
+
+
+def test_two_cents_off_with_two_periods_stays_an_error() -> None:
+    report = one_line("$1,000.00", "$4,000.00", "$250.02")
+
+    assert report.notes == ()
+    assert problems(report) == [(2, "1", "I", D("250.02"), D("250.00"))]
+
+
+def test_the_application_number_allows_a_cent_for_each_period_after_the_first() -> None:
+    three = one_line("$1,000.00", "$4,000.00", "$250.02", application_number=3)
+    assert notes(three) == [(2, "1", "I", D("250.02"), D("250.00"), 3)]
+    assert "application No. 3" in three.notes[0].message and three.consistent
+    # Without work this period, the line was billed in the earlier periods only: 2 of them.
+    earlier_only = one_line("$5,000.00", "$0.00", "$250.02", application_number=3)
+    assert earlier_only.notes == () and not earlier_only.consistent
+    assert notes(one_line("$5,000.00", "$0.00", "$250.01", application_number=3)) == [
+        (2, "1", "I", D("250.01"), D("250.00"), 2)]
+    # Without an application number, a line with only D counts as rounded once.
+    assert not one_line("$5,000.00", "$0.00", "$250.01").consistent
+
+
+# --- the column specification (data/g703.py) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A line as the columns read it: services.invoices.SheetLine has the same three fields."""
+
+    result: LineResult
+    units: Units | None = None
+    budget_code: str = ""
+
+
+def test_keys_are_unique_and_letters_are_the_1992_form() -> None:
+    assert len({column.key for column in g703.COLUMNS}) == len(g703.COLUMNS)
+    assert [column.letter for column in g703.FORM] == list("ABCDEFGHI")
+    assert g703.BY_LETTER["I"] is g703.RETAINAGE
+    assert g703.BY_KEY["percent"] is g703.PERCENT and g703.PERCENT.letter is None
+    assert all(column.caption and column.short for column in g703.COLUMNS)
+
+
+def test_editable_fields_are_the_fields_a_person_types_into() -> None:
+    fields = {column.key: column.field for column in g703.COLUMNS if column.field is not None}
+    assert all(Field(field) for field in fields.values())  # each is a data.editing.Field
+    assert fields == {"this_period": "work", "progress": "percent", "new_quantity": "new_quantity",
+                      "new_value": "new_value", "new_stored": "new_stored",
+                      "installed": "installed", "percent": "percent", "released": "release"}
+
+
+def test_line_values_and_totals_come_from_billing_not_from_labels() -> None:
+    line = LineInput("7", "Curb", D("91912.50"), previous_work=D("27573.70"),
+                     work_this_period=D("22978.10"), previous_retainage_work=D("1378.69"),
+                     work_rate=D(5))
+    invoice = compute_invoice([line])
+    figures, summary = Figures(invoice.lines[0], budget_code="02-770"), invoice.summary
+
+    shown = {column.key: column.line_text(figures) for column in g703.printed_columns(
+        Method.AMOUNT)}
+    assert shown == {
+        "item": "7", "description": "Curb", "budget_code": "02-770",
+        "scheduled": "$91,912.50", "previous": "$27,573.70", "this_period": "$22,978.10",
+        "stored": "$0.00", "completed": "$50,551.80", "percent": "55.00%",
+        "balance": "$41,360.70", "retainage": "$2,527.60", "released": "$0.00",
+    }
+    totals = {column.key: column.total_of(summary) for column in g703.COLUMNS}
+    assert totals["retainage"] == summary.total_retainage == D("2527.60")
+    assert totals["completed"] == summary.completed_and_stored_to_date
+    assert totals["description"] == g703.TOTAL_CAPTION
+    assert totals["new_stored"] is None and totals["quantity"] is None
+    assert g703.QUANTITY.line_text(figures) == ""  # no units on an amount-based line
+    assert not g703.NEW_QUANTITY.editable_on(figures) and g703.THIS_PERIOD.editable_on(figures)
+
+
+def keys(columns: tuple[G703Column, ...]) -> list[str]:
+    return [column.key for column in columns]
+
+
+def test_column_sets_per_method_and_stored_materials() -> None:
+    amount = g703.sheet_columns(Method.AMOUNT, stored_separately=False)
+    assert [column.label for column in amount] == [
+        "Item", "Description", "C Scheduled", "D Previous", "E This Period", "G To Date", "G÷C",
+        "H Balance", "I Retainage", "Released"]
+    stored = g703.sheet_columns(Method.AMOUNT, stored_separately=True)
+    assert keys(stored)[5:9] == ["previous_stored", "new_stored", "installed", "stored"]
+    unit = g703.sheet_columns(Method.UNIT, stored_separately=False)
+    assert [column.label for column in unit] == [
+        "Item", "Description", "Unit", "Qty", "Unit Price", "C Value", "Prev. Qty",
+        "D Prev. Value", "Total %", "New Qty", "E New Value", "G To Date", "H Balance",
+        "I Retainage", "Released"]
+    printed = g703.printed_columns(Method.UNIT)
+    assert set(g703.FORM) <= set(printed) and g703.PERCENT in printed
+    assert keys(printed)[3:6] == ["quantity", "unit", "unit_price"]
+
+
+def test_narrow_screen_groups_keep_item_and_description() -> None:
+    columns = g703.sheet_columns(Method.AMOUNT, stored_separately=True)
+    assert keys(g703.in_group(columns, Group.RETAINAGE)) == [
+        "item", "description", "this_period", "retainage", "released"]
+    assert keys(g703.in_group(columns, Group.STORED)) == [
+        "item", "description", "previous_stored", "new_stored", "installed", "stored",
+        "completed"]
+    assert g703.in_group(columns, Group.ALL) == columns
+    assert keys(g703.in_group(g703.sheet_columns(Method.UNIT, stored_separately=False),
+                              Group.UNITS))[2:5] == ["unit", "quantity", "unit_price"]
+
+
+def test_payapps_own_sheet_written_with_the_columns_passes_its_own_checker() -> None:
+    """Two periods of payapp's billing, written out with the printed columns' captions and
+    figures, read back by the checker: consistent, with a note for the rounding."""
+    curb = LineInput("3", "Concrete curb and gutter", D("91912.50"), work_rate=D(5))
+    walk = LineInput("4", "Concrete sidewalk", D("20000.00"), work_rate=D(5))
+    first = compute_invoice([replace(curb, work_this_period=D("27573.70")), walk])
+    held = first.lines[0].retainage_work
+    second = compute_invoice([
+        replace(curb, previous_work=D("27573.70"), work_this_period=D("22978.10"),
+                previous_retainage_work=held),
+        replace(walk, work_this_period=D("5000.00")),
+    ], previous_certificates=first.summary.total_earned_less_retainage)
+    columns = g703.printed_columns(Method.AMOUNT)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([column.caption for column in columns])
+    writer.writerows([column.line_text(Figures(line)) for column in columns]
+                     for line in second.lines)
+    writer.writerow([column.total_text(second.summary) for column in columns])
+
+    report = check_sheet_text(out.getvalue(), retainage=D(5),
+                              previous_certificates=second.summary.previous_certificates)
+
+    assert second.lines[0].retainage == D("2527.60")
+    assert report.consistent and report.discrepancies == ()
+    assert notes(report) == [(2, "3", "I", D("2527.60"), D("2527.59"), 2)]
+    assert report.summary.total_retainage == second.summary.total_retainage
+    assert g702(report)["8"] == second.summary.current_payment_due

@@ -14,9 +14,10 @@ room (unit-based commitments add five columns). Table headings repeat on every p
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -31,17 +32,13 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 from fpdf.table import Table
 
-from data.billing import Summary
+from data import g703
+from data.billing import Method, Summary
 from data.config import ensure_private_dir
-from data.money import (
-    HUNDRED,
-    format_money,
-    format_percent,
-    format_quantity,
-    format_unit_price,
-)
+from data.g703 import G703Column, Group
+from data.money import format_money
 from data.services.home import INVITE_TYPE_LABELS
-from data.services.invoices import InvoiceView, SheetLine, UnitFigures
+from data.services.invoices import InvoiceView, SheetLine
 from data.services.payments import PaymentStatus
 from data.wording import word
 
@@ -54,6 +51,7 @@ FONT_FILES = {
     BOLD: FONT_DIR / "DejaVuSansCondensed-Bold.ttf",
 }
 REPLACEMENT_CHARACTER = "\ufffd"
+NO_BREAK_SPACE = "\u00a0"
 
 MARGIN = 10.0  # mm, all sides
 FOOTER_ROOM = 12.0  # mm kept free at the bottom of each page for the page number
@@ -128,15 +126,6 @@ def _printable_character(character: str, covered: frozenset[int], stand_in: str)
 
 def _long_date(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
-
-
-def _percent_or_blank(value: Decimal | None) -> str:
-    return "" if value is None else format_percent(value)
-
-
-def _percent_complete(summary: Summary) -> Decimal | None:
-    scheduled = summary.contract_sum_to_date
-    return summary.completed_and_stored_to_date * HUNDRED / scheduled if scheduled else None
 
 
 # --- the document ----------------------------------------------------------------------------
@@ -412,76 +401,45 @@ class _Row:
         return REGULAR if self.kind is _RowKind.LINE else BOLD
 
 
-@dataclass(frozen=True)
-class _Column:
-    heading: str
-    align: str  # "L" or "R"
-    line_text: Callable[[SheetLine], str]
-    total_text: Callable[[Summary], str] = lambda _summary: ""
-    flexible: bool = False  # takes the width the others leave
+def _heading(column: G703Column) -> str:
+    """A form column under its letter ("C" over "Scheduled Value"); a unit column, where five
+    more columns compete for the width, by its short label ("Prev. Qty"); any other column by
+    its caption. Words in parentheses stay together: "%" over "(G ÷ C)"."""
+    if column.letter is not None:
+        text = f"{column.letter}\n{column.caption}"
+    elif Group.UNITS in column.groups:
+        text = column.short
+    else:
+        text = column.caption
+    return re.sub(r"\([^)]*\)", lambda kept: kept.group().replace(" ", NO_BREAK_SPACE), text)
 
 
-def _units(show: Callable[[UnitFigures], str]) -> Callable[[SheetLine], str]:
-    return lambda line: "" if line.units is None else show(line.units)
+def _heading_words(column: G703Column) -> list[str]:
+    """The pieces a heading may wrap between (not at a no-break space)."""
+    return [word for word in re.split(r"[ \n]+", _heading(column)) if word]
 
 
-def _money_column(heading: str, line_amount: Callable[[SheetLine], Decimal],
-                  total_amount: Callable[[Summary], Decimal]) -> _Column:
-    return _Column(heading, "R", lambda line: format_money(line_amount(line)),
-                   lambda summary: format_money(total_amount(summary)))
+def _align(column: G703Column) -> str:
+    return "R" if column.numeric else "L"
 
 
-def _sheet_columns(unit_based: bool) -> list[_Column]:
-    """G703's columns A to I, with the unit columns beside C, D and E when there are units."""
-    item = _Column("A\nItem", "L", lambda line: line.result.line.item_no)
-    description = _Column("B\nDescription of Work", "L",
-                          lambda line: line.result.line.description,
-                          lambda _summary: "Grand Total", flexible=True)
-    code = _Column("Budget\nCode", "L", lambda line: line.budget_code)
-    quantity = _Column("Qty", "R", _units(lambda units: format_quantity(units.quantity)))
-    unit = _Column("Unit", "L", _units(lambda units: units.unit))
-    unit_price = _Column("Unit\nPrice", "R", _units(lambda units: format_unit_price(
-        units.unit_price)))
-    scheduled = _money_column("C\nScheduled Value", lambda line: line.result.scheduled_value,
-                              lambda summary: summary.contract_sum_to_date)
-    previous_quantity = _Column("Prev.\nQty", "R", _units(
-        lambda units: format_quantity(units.previous_quantity)))
-    previous = _money_column("D\nFrom Previous Application",
-                             lambda line: line.result.line.previous_work,
-                             lambda summary: summary.total_previous_work)
-    new_quantity = _Column("New\nQty", "R", _units(
-        lambda units: format_quantity(units.new_quantity)))
-    this_period = _money_column("E\nThis Period", lambda line: line.result.line.work_this_period,
-                                lambda summary: summary.total_work_this_period)
-    stored = _money_column("F\nMaterials Presently Stored",
-                           lambda line: line.result.materials_presently_stored,
-                           lambda summary: summary.total_stored)
-    to_date = _money_column("G\nTotal Completed and Stored to Date",
-                            lambda line: line.result.completed_to_date,
-                            lambda summary: summary.completed_and_stored_to_date)
-    percent = _Column("G ÷ C\n%", "R",
-                      lambda line: _percent_or_blank(line.result.percent_complete),
-                      lambda summary: _percent_or_blank(_percent_complete(summary)))
-    balance = _money_column("H\nBalance to Finish", lambda line: line.result.balance_to_finish,
-                            lambda summary: summary.total_balance_to_finish)
-    retainage = _money_column("I\nRetainage", lambda line: line.result.retainage,
-                              lambda summary: summary.total_retainage)
-    released = _money_column("Retainage\nReleased", lambda line: line.result.released,
-                             lambda summary: summary.total_released)
-    if unit_based:
-        return [item, description, code, quantity, unit, unit_price, scheduled,
-                previous_quantity, previous, new_quantity, this_period, stored, to_date,
-                percent, balance, retainage, released]
-    return [item, description, code, scheduled, previous, this_period, stored, to_date,
-            percent, balance, retainage, released]
+def _flexible(column: G703Column) -> bool:
+    """The description takes the width the other columns leave."""
+    return column is g703.DESCRIPTION
 
 
-def _line_rows(lines: Iterable[SheetLine], columns: Sequence[_Column]) -> list[_Row]:
+def _sheet_columns(unit_based: bool) -> tuple[G703Column, ...]:
+    """The printed sheet's columns (data/g703.py): G703's A to I, with the unit columns beside
+    C, D and E when there are units."""
+    return g703.printed_columns(Method.UNIT if unit_based else Method.AMOUNT)
+
+
+def _line_rows(lines: Iterable[SheetLine], columns: Sequence[G703Column]) -> list[_Row]:
     return [_Row(_RowKind.LINE, tuple(column.line_text(line) for column in columns))
             for line in lines]
 
 
-def _sheet_rows(view: InvoiceView, columns: Sequence[_Column]) -> list[_Row]:
+def _sheet_rows(view: InvoiceView, columns: Sequence[G703Column]) -> list[_Row]:
     """Original lines, then change-order lines under their section and change order, then the
     grand total (which is the summary's)."""
     rows = _line_rows((line for line in view.lines if not line.section), columns)
@@ -514,30 +472,30 @@ def _text_width(pdf: FPDF, text: str, style: str, size: float) -> float:
     return max((pdf.get_string_width(part) for part in text.split("\n")), default=0.0)
 
 
-def _natural_width(pdf: FPDF, column_index: int, column: _Column, rows: Sequence[_Row],
+def _natural_width(pdf: FPDF, column_index: int, column: G703Column, rows: Sequence[_Row],
                    size: float) -> float:
     """The width a column needs for its widest cell, and for its heading's longest word."""
     cells = (row for row in rows if row.kind in (_RowKind.LINE, _RowKind.TOTAL))
     widest_cell = max((_text_width(pdf, row.cells[column_index], row.style, size)
                        for row in cells), default=0.0)
     widest_word = max(_text_width(pdf, heading_word, BOLD, size)
-                      for heading_word in column.heading.split())
+                      for heading_word in _heading_words(column))
     return max(widest_cell, widest_word) + 2 * CELL_PADDING_X + MEASURE_SLACK
 
 
-def _layout_at(pdf: FPDF, columns: Sequence[_Column], rows: Sequence[_Row],
+def _layout_at(pdf: FPDF, columns: Sequence[G703Column], rows: Sequence[_Row],
                size: float) -> tuple[list[float], float, float]:
     """The natural widths at `size`, the description's natural width and the room left for
     the description once the other columns have theirs."""
     widths = [_natural_width(pdf, index, column, rows, size)
               for index, column in enumerate(columns)]
-    flexible = [index for index, column in enumerate(columns) if column.flexible]
+    flexible = [index for index, column in enumerate(columns) if _flexible(column)]
     room = CONTENT_WIDTH - sum(w for index, w in enumerate(widths) if index not in flexible)
     wanted = sum(widths[index] for index in flexible)
     return widths, wanted, room
 
 
-def _choose_layout(pdf: FPDF, columns: Sequence[_Column], rows: Sequence[_Row]) -> _SheetLayout:
+def _choose_layout(pdf: FPDF, columns: Sequence[G703Column], rows: Sequence[_Row]) -> _SheetLayout:
     """The largest font at which the description gets enough room; at the smallest font the
     figure columns give up width (their cells then wrap rather than overflow)."""
     for size in SHEET_FONT_SIZES:
@@ -553,10 +511,10 @@ def _choose_layout(pdf: FPDF, columns: Sequence[_Column], rows: Sequence[_Row]) 
     return _SheetLayout(size, _with_flexible_room(columns, widths, room))
 
 
-def _with_flexible_room(columns: Sequence[_Column], widths: Sequence[float],
+def _with_flexible_room(columns: Sequence[G703Column], widths: Sequence[float],
                         room: float) -> tuple[float, ...]:
-    flexible_count = sum(1 for column in columns if column.flexible)
-    return tuple(room / flexible_count if column.flexible else width
+    flexible_count = sum(1 for column in columns if _flexible(column))
+    return tuple(room / flexible_count if _flexible(column) else width
                  for column, width in zip(columns, widths, strict=True))
 
 
@@ -568,14 +526,14 @@ _ROW_FILLS = {
 }
 
 
-def _clip_row(pdf: FPDF, row: _Row, columns: Sequence[_Column], layout: _SheetLayout) -> _Row:
+def _clip_row(pdf: FPDF, row: _Row, columns: Sequence[G703Column], layout: _SheetLayout) -> _Row:
     """Cuts a description longer than DESCRIPTION_MAX_LINES lines, and a heading row longer
     than one line, with "…"; figures are never cut (the columns are sized to them)."""
     pdf.set_font(FONT_FAMILY, row.style, layout.font_size)
     content = [width - 2 * CELL_PADDING_X - MEASURE_SLACK for width in layout.widths]
     if row.kind is not _RowKind.LINE and row.kind is not _RowKind.TOTAL:
         return _Row(row.kind, (_clipped(pdf, row.cells[0], sum(layout.widths) * 0.95),))
-    room = [DESCRIPTION_MAX_LINES * 0.85 * width if column.flexible else None
+    room = [DESCRIPTION_MAX_LINES * 0.85 * width if _flexible(column) else None
             for column, width in zip(columns, content, strict=True)]
     return _Row(row.kind, tuple(text if cell_room is None else _clipped(pdf, text, cell_room)
                                 for text, cell_room in zip(row.cells, room, strict=True)))
@@ -590,12 +548,12 @@ def _draw_continuation_sheet(pdf: _InvoiceDocument, view: InvoiceView) -> None:
     pdf.set_fill_color(*PAPER)  # a table's cells take the fill colour current when it starts
     headings = FontFace(emphasis=BOLD, size_pt=layout.font_size, fill_color=HEADING_FILL)
     with pdf.table(width=min(sum(layout.widths), pdf.epw), col_widths=layout.widths, align="L",
-                   text_align=tuple(column.align for column in columns),
+                   text_align=tuple(_align(column) for column in columns),
                    line_height=layout.line_height, padding=(CELL_PADDING_Y, CELL_PADDING_X),
                    headings_style=headings, v_align="T", repeat_headings=1) as table:
         heading_row = table.row()
         for column in columns:
-            heading_row.cell(column.heading, align="C", v_align="B")
+            heading_row.cell(_heading(column), align="C", v_align="B")
         for row in rows:
             _add_sheet_row(table, row, len(columns), layout.font_size)
 
