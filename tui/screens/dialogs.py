@@ -1,4 +1,8 @@
-"""Small modal dialogs: a question with answers, a value to type, a list to read."""
+"""Small modal dialogs: a question with answers, a value to type, a list to read.
+
+Questions and lines often quote stored text (a file name, someone else's invoice number), so
+every dialog shows what it is given through `terminal_safe`: literally, and with no control
+character reaching the terminal."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, Static
+
+from data.terminal_text import terminal_safe
 
 _DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -38,7 +44,7 @@ class Choose(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.question))
+            yield Static(Text(terminal_safe(self.question, multiline=True)))
             with Horizontal():
                 for value, label in self.answers:
                     yield Button(label, id=f"answer-{value}")
@@ -58,7 +64,10 @@ class Choose(ModalScreen[str]):
 
 
 class Ask(ModalScreen[str | None]):
-    """One value to type; `check` returns an error message, or None when the value is fine."""
+    """One value to type; `check` returns an error message, or None when the value is fine.
+
+    The value offered is shown through `terminal_safe`; confirmed as shown, it comes back as it
+    was given, control characters and all, so that looking at a value never changes it."""
 
     DEFAULT_CSS = _DIALOG_CSS.format(name="Ask")
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="ask.cancel")]
@@ -75,20 +84,22 @@ class Ask(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.question))
-            yield Input(self.value, placeholder=self.placeholder, suggester=self.suggester,
-                        id="answer")
+            yield Static(Text(terminal_safe(self.question, multiline=True)))
+            yield Input(terminal_safe(self.value), placeholder=self.placeholder,
+                        suggester=self.suggester, id="answer")
             yield Static("", classes="error", id="problem")
             yield Label(Text("Enter to confirm, Esc to cancel"
                              + (", → to accept a completion" if self.suggester else ""),
                              style="dim"))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        problem = self.check(event.value) if self.check is not None else None
+        value = self.value if event.value == terminal_safe(self.value) else event.value
+        problem = self.check(value) if self.check is not None else None
         if problem:
-            self.query_one("#problem", Static).update(Text(str(problem)))
+            self.query_one("#problem", Static).update(
+                Text(terminal_safe(str(problem), multiline=True)))
             return
-        self.dismiss(event.value)
+        self.dismiss(value)
 
 
 class Report(ModalScreen[None]):
@@ -107,10 +118,10 @@ class Report(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.title_text, style="bold"))
+            yield Label(Text(terminal_safe(self.title_text), style="bold"))
             with VerticalScroll():
                 for line in self.lines:
-                    yield Static(Text(f"• {line}"))
+                    yield Static(Text(f"• {terminal_safe(line)}"))
             if self.footer:
-                yield Static(Text(self.footer, style="italic"))
+                yield Static(Text(terminal_safe(self.footer, multiline=True), style="italic"))
             yield Label(Text("Enter or Esc to close", style="dim"))

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from data.terminal_text import terminal_safe
 from tui.widgets.cells import day, money, plain, status
 
 if TYPE_CHECKING:
@@ -106,7 +107,8 @@ class HomeScreen(Screen[None]):
         self.app.call_from_thread(self._show, home)
 
     def _show_problem(self, message: str) -> None:
-        self.query_one("#who", Static).update(Text(message, style="bold red"))
+        self.query_one("#who", Static).update(
+            Text(terminal_safe(message, multiline=True), style="bold red"))
 
     def _show(self, home: Home) -> None:
         first_load = self._home is None
@@ -115,7 +117,7 @@ class HomeScreen(Screen[None]):
         roles = ", ".join(sorted(r.value.replace("_", " ") for r in actor.roles))
         demo = "  [demo: ctrl+p → Act as… to switch user]" if self.payapp.demo else ""
         self.query_one("#who", Static).update(
-            Text(f"{actor.display_name} ({actor.login}) · {roles}{demo}"))
+            Text(terminal_safe(f"{actor.display_name} ({actor.login}) · {roles}{demo}")))
         invites = self.query_one("#invites-table", DataTable)
         invites.clear()
         for row in home.invites:
@@ -173,8 +175,9 @@ class HomeScreen(Screen[None]):
             self.action_bill()
 
     def say(self, message: str, *, error: bool = False) -> None:
-        self.notify(message, severity="error" if error else "information",
-                    timeout=8 if error else 4)
+        # Messages quote stored text (and service errors): neither markup nor control codes.
+        self.notify(terminal_safe(message, multiline=True), markup=False,
+                    severity="error" if error else "information", timeout=8 if error else 4)
 
     def _selected(self, table_id: str, kind: str) -> int | None:
         table = self.query_one(f"#{table_id}", DataTable)

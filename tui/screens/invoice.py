@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, TabbedContent, TabPane
 
 from data.billing import Problem
+from data.terminal_text import terminal_safe
 from tui.screens.dialogs import Ask, Choose, Report
 from tui.widgets.cell_editor import CellEditor
 from tui.widgets.cells import day, money, plain, status
@@ -118,7 +119,7 @@ class InvoiceScreen(Screen[None]):
     def say(self, message: str, *, error: bool = False) -> None:
         widget = self.query_one("#message", Static)
         widget.set_class(error, "error")
-        widget.update(Text(message))
+        widget.update(Text(terminal_safe(message, multiline=True)))  # errors quote stored text
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -147,7 +148,7 @@ class InvoiceScreen(Screen[None]):
         self.view = view
         self.draft = draft or DraftInvoice(view)
         self.attachments = attachments
-        self.sub_title = view.title
+        self.sub_title = terminal_safe(view.title)
         self._show_general()
         self.grid.key_sink = self._grid_key
         self.grid.show(self.draft, editable=view.editable)
@@ -175,20 +176,21 @@ class InvoiceScreen(Screen[None]):
         changed = "  (unsaved changes)" if draft.dirty else ""
         rejected = sum(1 for ln in view.lines if ln.review == "rejected")
         flagged = f"  {rejected} line(s) rejected ✗" if rejected else ""
-        grid.add_row(Text(view.title, style="bold"),
+        grid.add_row(Text(terminal_safe(view.title), style="bold"),
                      Text.assemble(status(view.status_label), (access, dim),
                                    (changed, "bold yellow"), (flagged, "bold red"),
                                    ("  Payment ", dim), view.payment_status.value))
         number = general.invoice_number if general.invoice_number is not None \
             else view.invoice_number
-        grid.add_row(Text.assemble(("Company ", dim), view.contract_company),
-                     Text.assemble(("Invoice no. ", dim), number or "—",
+        grid.add_row(Text.assemble(("Company ", dim), terminal_safe(view.contract_company)),
+                     Text.assemble(("Invoice no. ", dim), terminal_safe(number) or "—",
                                    ("  Type ", dim), BILLING_TYPES.get(view.billing_type, "")))
         grid.add_row(Text.assemble(("Period ", dim), day(general.period_start or view.period_start),
                                    " – ", day(general.period_end or view.period_end)),
                      Text.assemble(("Billed ", dim), day(general.billing_date or view.billing_date),
                                    ("  Method ", dim), view.method.value.title()))
-        grid.add_row(Text.assemble(("Project ", dim), f"{view.project_number} {view.project_name}"),
+        grid.add_row(Text.assemble(("Project ", dim),
+                                   terminal_safe(f"{view.project_number} {view.project_name}")),
                      Text.assemble(("Paid ", dim), money(view.paid)))
         self.query_one("#general", Static).update(grid)
 
@@ -197,7 +199,8 @@ class InvoiceScreen(Screen[None]):
         summary = self.draft.result.summary
         self.query_one(SummaryPanel).show(summary)
         over = self.draft.result.problem_lines(Problem.OVERBILLED)
-        warning = f"  ⚠ overbilled: line {', '.join(r.line.item_no for r in over)}" if over else ""
+        items = ", ".join(terminal_safe(r.line.item_no) for r in over)
+        warning = f"  ⚠ overbilled: line {items}" if over else ""
         self.query_one("#totals", Static).update(Text.assemble(
             ("Payment due ", "dim"), money(summary.current_payment_due, "bold"),
             ("   Completed & stored ", "dim"), money(summary.completed_and_stored_to_date),
@@ -242,12 +245,12 @@ class InvoiceScreen(Screen[None]):
             return
         li = line.result.line
         if line.review_comment:
-            info.update(Text(f"Reviewer on line {li.item_no} ({line.review}): "
-                             f"{line.review_comment}"))
+            info.update(Text(terminal_safe(f"Reviewer on line {li.item_no} ({line.review}): "
+                                           f"{line.review_comment}")))
         else:
             code = f" [{line.budget_code}]" if line.budget_code else ""
             group = f" · {line.change_order}" if line.change_order else ""
-            info.update(Text(f"Line {li.item_no}: {li.description}{code}{group}"))
+            info.update(Text(terminal_safe(f"Line {li.item_no}: {li.description}{code}{group}")))
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         if event.data_table is not self.grid:
@@ -614,7 +617,8 @@ class InvoiceScreen(Screen[None]):
         except (Invalid, NotAllowed, ConfigError) as error:
             self.app.call_from_thread(self.say, f"Not attached: {error}", error=True)
             return
-        self.app.call_from_thread(self._reload_keeping_draft, f"Attached {row.original_name}.")
+        self.app.call_from_thread(self._reload_keeping_draft,
+                                  f"Attached {terminal_safe(row.original_name)}.")
 
     def action_remove_attachment(self) -> None:
         table = self.query_one("#attachments-table", DataTable)
@@ -629,7 +633,7 @@ class InvoiceScreen(Screen[None]):
             if choice == "remove":
                 self.detach(row.id)
 
-        self.app.push_screen(Choose(f"Remove {row.original_name} from this invoice?",
+        self.app.push_screen(Choose(f"Remove {terminal_safe(row.original_name)} from this invoice?",
                                     [("remove", "Remove"), ("cancel", "Cancel")]), answer)
 
     @work(thread=True, exclusive=True, group="invoice-attach")

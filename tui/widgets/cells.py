@@ -1,5 +1,7 @@
 """Table cells. Every string that came from the database is wrapped in `Text`, so that it is
-shown literally: a DataTable or Static would otherwise read `[...]` in it as markup."""
+shown literally: a DataTable or Static would otherwise read `[...]` in it as markup; and it is
+passed through `terminal_safe` first, so that no control character in it reaches the terminal
+(ESC [2J, OSC 52...)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from decimal import Decimal
 from rich.text import Text
 
 from data.money import format_money, format_percent, format_quantity, format_unit_price
+from data.terminal_text import terminal_safe
 
 STATUS_STYLES = {
     "Draft": "bold",
@@ -21,7 +24,7 @@ STATUS_STYLES = {
 
 
 def plain(value: str, style: str = "") -> Text:
-    return Text(value, style=style, no_wrap=True, overflow="ellipsis")
+    return Text(terminal_safe(value), style=style, no_wrap=True, overflow="ellipsis")
 
 
 def money(value: Decimal, style: str = "") -> Text:
@@ -48,4 +51,4 @@ def day(value: date) -> Text:
 
 
 def status(label: str) -> Text:
-    return Text(label, style=STATUS_STYLES.get(label, ""), no_wrap=True)
+    return Text(terminal_safe(label), style=STATUS_STYLES.get(label, ""), no_wrap=True)
