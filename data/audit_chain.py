@@ -1,7 +1,10 @@
 """The audit trail's hash chain: each entry carries the SHA-256 of its own fields and of the
 previous entry's hash, so that an edited or deleted entry breaks the chain.
 
-The same formula is written in SQL in the PostgreSQL trigger (migration 0002); keep them equal.
+The chain's order is `position`. On SQLite payapp writes one entry at a time and chains it at
+once. On PostgreSQL people write at the same time, so entries arrive unchained and the database
+seals them afterwards, in order, under a lock nobody else can take (`payapp_audit_seal()`,
+migration 0004, where the same formula is written in SQL; keep them equal).
 """
 
 from __future__ import annotations
@@ -11,11 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, text
+from sqlmodel import Session, col, func, select
 
 from data.models import AuditEntry
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The action of the entries PostgreSQL writes itself for every row changed ("database update").
+DATABASE_ACTION_PREFIX = "database "
 
 
 def micros(at: datetime) -> int:
@@ -32,23 +38,29 @@ def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
     return hashlib.sha256("\n".join(fields).encode("utf-8")).hexdigest()
 
 
-def last_hash(session: Session) -> str:
-    found = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)
-                         ).first()
-    return found or ""
-
-
 def append(session: Session, entry: AuditEntry) -> None:
     """Add an entry to the trail, chained to the last one."""
     if session.get_bind().dialect.name == "postgresql":
-        session.add(entry)  # the database's trigger stamps the role, the time and the chain
+        session.add(entry)  # the database stamps the role and the time; sealing chains it
         return
     # SQLite: one writer at a time (BEGIN IMMEDIATE), so payapp can chain the entry itself.
-    entry.prev_hash = last_hash(session)
+    last = session.exec(select(AuditEntry.position, AuditEntry.hash)
+                        .where(col(AuditEntry.position).is_not(None))
+                        .order_by(col(AuditEntry.position).desc()).limit(1)).first()
+    entry.position, entry.prev_hash = ((last[0] or 0) + 1, last[1]) if last else (1, "")
     session.add(entry)
     session.flush()
     entry.hash = entry_hash(entry, entry.prev_hash)
     session.add(entry)
+
+
+def seal(connection: Connection) -> int | None:
+    """Chain the entries written since the last seal (PostgreSQL). Returns how many were
+    sealed, or None when someone else is sealing at this moment (they take these too)."""
+    if connection.dialect.name != "postgresql":
+        return 0
+    sealed = connection.execute(text("SELECT payapp_audit_seal()")).scalar_one()
+    return None if sealed < 0 else int(sealed)
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,7 @@ class Break:
 
 
 def verify(entries: Iterable[AuditEntry]) -> tuple[int, list[Break]]:
-    """Walk the chain in id order; returns how many entries were read and what is wrong."""
+    """Walk the chain in its order; returns how many entries were read and what is wrong."""
     breaks: list[Break] = []
     previous = ""
     count = 0
@@ -74,5 +86,20 @@ def verify(entries: Iterable[AuditEntry]) -> tuple[int, list[Break]]:
     return count, breaks
 
 
-def verify_database(session: Session) -> tuple[int, list[Break]]:
-    return verify(session.exec(select(AuditEntry).order_by(col(AuditEntry.id))))
+@dataclass(frozen=True)
+class Verdict:
+    count: int
+    breaks: list[Break]
+    unsealed: int  # written, not chained yet (PostgreSQL): a sealer is at work, or was stopped
+
+
+def verify_database(session: Session) -> Verdict:
+    """Seal what can be sealed, then walk the chain by position."""
+    seal(session.connection())
+    session.commit()
+    count, breaks = verify(session.exec(select(AuditEntry)
+                                        .where(col(AuditEntry.position).is_not(None))
+                                        .order_by(col(AuditEntry.position))))
+    unsealed = session.exec(select(func.count()).select_from(AuditEntry)
+                            .where(col(AuditEntry.position).is_(None))).one()
+    return Verdict(count, breaks, unsealed)

@@ -63,6 +63,9 @@ def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
             _pragma(connection, "PRAGMA foreign_keys = OFF")
         try:
             with connection.begin():
+                if not sqlite:  # a migration may run long, and waits for people's locks
+                    connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                    connection.exec_driver_sql("SET LOCAL lock_timeout = '120s'")
                 config.attributes["connection"] = connection
                 step(config)
                 if sqlite:

@@ -420,9 +420,12 @@ class Payment(Versioned, table=True):
 class AuditEntry(SQLModel, table=True):
     """Append-only history: who did what to which row, with the values before and after (JSON).
 
-    `actor_login` is what payapp says; `db_role` is what PostgreSQL authenticated, filled in by
-    a trigger that also chains each entry to the previous one by `hash` (data/audit_chain.py).
-    On SQLite payapp fills the chain itself and `db_role` stays empty.
+    `actor_login` is what payapp says (on PostgreSQL, the database sets it to the person's own
+    login); `db_role` is what PostgreSQL authenticated. `position` orders the chain: each entry
+    carries the SHA-256 of its fields and of the previous entry's hash (data/audit_chain.py).
+    On PostgreSQL entries arrive unchained and the database seals them in order
+    (`payapp_audit_seal()`, migration 0004); on SQLite payapp chains each entry as it writes it
+    and `db_role` stays empty.
     """
 
     __tablename__ = "audit_entry"
@@ -438,8 +441,12 @@ class AuditEntry(SQLModel, table=True):
     after: str = Field(default="")
     prev_hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     hash: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
+    position: int | None = Field(default=None, sa_type=BigInteger)
 
-    __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
+    __table_args__ = (
+        Index("ix_audit_entry_entity", "entity", "entity_id"),
+        Index("uq_audit_entry_position", "position", unique=True),
+    )
 
 
 class OutboxEmail(SQLModel, table=True):

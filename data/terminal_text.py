@@ -60,3 +60,12 @@ def terminal_safe(text: str, *, multiline: bool = False) -> str:
     if text.isprintable():  # the usual case: no control, format or separator character at all
         return text
     return text.replace("\r\n", "\n").translate(_MULTILINE if multiline else _ONE_LINE)
+
+
+def holds_controls(text: str, *, multiline: bool = False) -> bool:
+    """Whether `text` holds a character the database refuses in names, numbers and descriptions
+    (migration 0004's clean-text checks): a C0 or C1 control, DEL, or a bidirectional control;
+    a newline is allowed only in multi-line text."""
+    allowed = "\n" if multiline else ""
+    return any((ord(c) < 0x20 and c not in allowed) or 0x7F <= ord(c) <= 0x9F
+               or ord(c) in _BIDI_CONTROLS for c in text)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col, select
 
+from data.audit_chain import DATABASE_ACTION_PREFIX
 from data.db import reading, writing
 from data.demo import DEMO_PROJECT_NUMBER
 from data.models import (
@@ -107,9 +108,12 @@ def audit_high_water(engine: Engine) -> int:
 
 
 def audit_after(engine: Engine, high_water: int) -> list[tuple[str, str, str, int | None]]:
-    """(login, action, entity, entity id) of every audit entry written since `high_water`."""
+    """(login, action, entity, entity id) of every audit entry payapp wrote since `high_water`
+    (on PostgreSQL the database adds one of its own for every row changed)."""
     with reading(engine) as session:
-        rows = session.exec(select(AuditEntry).where(col(AuditEntry.id) > high_water)
+        rows = session.exec(select(AuditEntry).where(col(AuditEntry.id) > high_water,
+                                                     ~col(AuditEntry.action).startswith(
+                                                         DATABASE_ACTION_PREFIX))
                             .order_by(col(AuditEntry.id))).all()
         return [(r.actor_login, r.action, r.entity, r.entity_id) for r in rows]
 

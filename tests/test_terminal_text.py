@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from data.terminal_text import terminal_safe
+from data.terminal_text import holds_controls, terminal_safe
 from tui.cli import main
 
 BIDI_CONTROLS = [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
@@ -146,3 +146,17 @@ def test_g702_prints_the_sheet_inert(tmp_path: Path) -> None:
     assert missing.exit_code == 2
     assert _acts_on_a_terminal(missing.output, multiline=True) == []
     assert f"gone{terminal_safe(TAKEOVER)}.csv" in missing.output
+
+
+@pytest.mark.parametrize("text", ["INV\x1b[2J", "A\tB", "x\u202ey", "\x9b1m", "a\nb", "\x7f"])
+def test_holds_controls_finds_what_the_database_refuses(text: str) -> None:
+    assert holds_controls(text)
+
+
+@pytest.mark.parametrize("text", ["INV-2026/11 ’—é€", "Ünïcödé 漢字", "", "x\u200ey"])
+def test_holds_controls_passes_ordinary_text(text: str) -> None:
+    assert not holds_controls(text)
+
+
+def test_a_newline_is_allowed_only_in_multi_line_text() -> None:
+    assert holds_controls("a\nb") and not holds_controls("a\nb", multiline=True)

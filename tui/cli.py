@@ -145,7 +145,10 @@ def locate() -> None:
     if choice.url.startswith("postgres"):
         from data.credentials import resolve_password
 
-        click.echo(f"  password from:   {resolve_password(choice.url).source}")
+        found = resolve_password(choice.url)
+        click.echo(f"  password from:   {found.source}")
+        if found.note:
+            click.echo(f"payapp: {found.note}", err=True)
 
 
 @main.group()
@@ -180,11 +183,43 @@ def upgrade() -> None:
 @db.command()
 def current() -> None:
     """Show the database's schema revision and this payapp's."""
+    from sqlalchemy.exc import OperationalError
+
     from data import migrate
+    from data.credentials import keyring_trouble
 
     engine = _engine_for_admin()
-    click.echo(f"database: {migrate.current_revision(engine) or '(empty)'}")
+    trouble = keyring_trouble()  # the password look-up went on without the keyring
+    if trouble:
+        click.echo(f"payapp: {trouble}", err=True)
+    try:
+        revision = migrate.current_revision(engine)
+    except OperationalError as error:
+        reason = str(error.orig or error).strip().splitlines() or ["no reason given"]
+        _fail(f"cannot connect to the database: {reason[0]}")
+        return
+    click.echo(f"database: {revision or '(empty)'}")
     click.echo(f"payapp:   {migrate.head_revision()}")
+
+
+@db.command("who-blocks")
+def who_blocks() -> None:
+    """List the sessions waiting for a lock on the shared database, and who holds it."""
+    from data.who_blocks import blocks
+
+    engine = _engine_for_admin()
+    if engine.dialect.name != "postgresql":
+        _fail("the database in use is a local SQLite file: only one payapp writes to it at once")
+    found = blocks(engine)
+    if not found:
+        click.echo("nobody is waiting for a lock")
+        return
+    for block in found:
+        click.echo(f"waiting: {block.waiting.describe()}")
+        for holder in block.holders:
+            click.echo(f"  held by: {holder.describe()}")
+    click.echo("To end a session that holds a lock: SELECT pg_terminate_backend(PID); "
+               "as the server's superuser or a member of pg_signal_backend")
 
 
 @db.command()
@@ -219,16 +254,23 @@ def login() -> None:
               help="Retainage on stored materials, in percent.")
 @click.option("--previous-certificates", metavar="AMOUNT", callback=_decimal_option("money"),
               help="Line 7: total of previous certificates for payment.")
+@click.option("--application-number", metavar="N", type=click.IntRange(min=1),
+              help="The sheet's application number: a line's retainage may have been rounded "
+                   "in up to N periods (default: 2 when it has both D and E).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def g702(sheet: Path, retainage: Decimal | None, stored_retainage: Decimal | None,
-         previous_certificates: Decimal | None, as_json: bool) -> None:
+         previous_certificates: Decimal | None, application_number: int | None,
+         as_json: bool) -> None:
     """Check a G703 continuation sheet (CSV) and print the G702 summary lines.
 
     Names every row and total that disagrees with its own arithmetic; exits 1 when the sheet is
-    inconsistent, 2 when it cannot be read.
+    inconsistent, 2 when it cannot be read. A line's retainage that differs by no more than
+    per-period rounding explains (one cent for each period after the first) is a note, not an
+    error.
     """
+    from data.g703_check import SheetError, check_sheet_file
     from data.money import ZERO
-    from data.sheet import SheetError, check_sheet_file
+    from data.terminal_text import terminal_safe
 
     try:
         report = check_sheet_file(
@@ -237,11 +279,13 @@ def g702(sheet: Path, retainage: Decimal | None, stored_retainage: Decimal | Non
             stored_retainage=stored_retainage if stored_retainage is not None else ZERO,
             previous_certificates=(previous_certificates if previous_certificates is not None
                                    else ZERO),
+            application_number=application_number,
         )
     except SheetError as error:
-        click.echo(f"payapp g702: {error}", err=True)
+        click.echo(terminal_safe(f"payapp g702: {error}"), err=True)
         sys.exit(2)
-    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else report.as_text())
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json  # JSON escapes controls
+               else terminal_safe(report.as_text(), multiline=True))
     sys.exit(0 if report.consistent else 1)
 
 
@@ -284,11 +328,14 @@ def users_add(login: str, company: str, roles: tuple[str, ...], name: str, email
 def users_list() -> None:
     """List the users, their company, roles and whether they can log in."""
     from data.roles import list_users
+    from data.terminal_text import terminal_safe
 
     for row in list_users(_engine_for_admin()):
         state = "" if row.active else "  (disabled)"
-        click.echo(f"{row.login:<20} {row.display_name:<24} {row.company:<32} "
-                   f"{', '.join(row.roles)}{state}")
+        login, name, company = (terminal_safe(text)  # stored text: no control codes
+                                for text in (row.login, row.display_name, row.company))
+        click.echo(f"{login:<20} {name:<24} {company:<32} "
+                   f"{terminal_safe(', '.join(row.roles))}{state}")
 
 
 @users.command("disable")
@@ -315,11 +362,15 @@ def audit_verify() -> None:
     from sqlmodel import Session
 
     from data.audit_chain import verify_database
+    from data.terminal_text import terminal_safe
 
     with Session(_engine_for_admin()) as session:
-        count, breaks = verify_database(session)
-    for found in breaks:
-        click.echo(f"entry {found.entry_id}: {found.problem}")
-    click.echo(f"{count} entries read; " + ("the chain is intact" if not breaks
-                                           else f"{len(breaks)} problem(s)"))
-    sys.exit(1 if breaks else 0)
+        verdict = verify_database(session)
+    for found in verdict.breaks:
+        click.echo(terminal_safe(f"entry {found.entry_id}: {found.problem}"))
+    click.echo(f"{verdict.count} entries read; " + (
+        "the chain is intact" if not verdict.breaks else f"{len(verdict.breaks)} problem(s)"))
+    if verdict.unsealed:
+        click.echo(f"{verdict.unsealed} newer entries are not chained yet: someone is sealing "
+                   "them now; run this again in a moment")
+    sys.exit(1 if verdict.breaks else 0)

@@ -42,12 +42,14 @@ from data.money import (
     from_cents,
     from_scaled,
     to_cents,
+    to_scaled,
 )
 from data.services import audit
 from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import Conflict, Invalid, NotAllowed, NotFound, saving
 from data.services.payments import PaymentStatus, paid_cents, payment_status
+from data.terminal_text import holds_controls
 from data.wording import word
 from data.workflow import (
     APPROVED_FOR_PAYMENT,
@@ -431,9 +433,7 @@ def change_status(session: Session, actor: Actor, invoice_id: int, target: Invoi
     if target is InvoiceStatus.UNDER_REVIEW:
         computed = _compute(session, invoice).result
         _refuse_forbidden_overbilling(session, invoice, commitment, computed)
-        notify.invoice_sent_for_review(
-            session, invoice, sent_by=actor.display_name,
-            payment_due_text=format_money(computed.summary.current_payment_due))
+        notify.invoice_sent_for_review(session, invoice, sent_by=actor.display_name)
     invoice.status = target.value
     now = utc_now()
     if target is InvoiceStatus.UNDER_REVIEW:
@@ -506,7 +506,7 @@ def _apply_entry(line: InvoiceLine, sov: SovLine, entry: LineEntry,
         if unit_line is None:
             raise Invalid(f"line {sov.item_no} is not billed by quantity")
         progress = unit_line.from_new_quantity(entry.new_quantity)
-        line.new_quantity_e4 = int(progress.new_quantity * QUANTITY_SCALE)
+        line.new_quantity_e4 = to_scaled(progress.new_quantity, QUANTITY_SCALE)
         line.work_cents = to_cents(progress.new_value)
         line.value_override = False
     if entry.work is not None:
@@ -528,6 +528,9 @@ def _apply_general(invoice: Invoice, general: GeneralInfo) -> dict[str, object]:
     if general.invoice_number is not None:
         if len(general.invoice_number) > 50:
             raise Invalid("the invoice number is longer than 50 characters")
+        if holds_controls(general.invoice_number):
+            raise Invalid("the invoice number holds a control character (an escape sequence, "
+                          "a tab or a direction override); type letters, digits and signs only")
         invoice.invoice_number = general.invoice_number.strip()
     for name in ("billing_date", "period_start", "period_end"):
         value = getattr(general, name)
