@@ -107,3 +107,22 @@ def test_g702_rejects_a_bad_rate_and_a_missing_file() -> None:
     assert bad.exit_code == 2 and "exponent" in bad.output
     missing = CliRunner().invoke(main, ["g702", "/nonexistent/sheet.csv"])
     assert missing.exit_code == 2
+
+
+@pytest.mark.parametrize("command", [["audit", "verify"], ["users", "list"],
+                                     ["users", "disable", "nobody"],
+                                     ["users", "add", "ann", "--company", "X", "--role",
+                                      "support"]])
+def test_commands_on_a_fresh_home_name_the_upgrade_instead_of_a_traceback(
+        command: list[str]) -> None:
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 1
+    assert result.output.strip() == ("payapp: the database has no payapp schema yet; run: "
+                                     "payapp db upgrade")
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_who_blocks_on_sqlite_says_why_it_has_nothing_to_show() -> None:
+    result = CliRunner().invoke(main, ["db", "who-blocks"])
+    assert result.exit_code == 1
+    assert "local SQLite file" in result.output

@@ -156,15 +156,24 @@ def db() -> None:
     """Database schema and credentials."""
 
 
-def _engine_for_admin() -> Engine:
+def _engine_for_admin(*, with_schema: bool = False) -> Engine:
+    """The database in use; `with_schema` stops, naming the command to run, when its schema is
+    not this payapp's (an empty file has no tables to read)."""
+    from data import migrate
     from data.config import ConfigError, choose_database
     from data.db import make_engine
 
     try:
-        return make_engine(choose_database().url)
+        engine = make_engine(choose_database().url)
     except ConfigError as error:
         _fail(str(error))
         raise
+    if with_schema:
+        try:
+            migrate.check_schema(engine)
+        except migrate.SchemaMismatch as error:
+            _fail(str(error))
+    return engine
 
 
 @db.command()
@@ -315,7 +324,7 @@ def users_add(login: str, company: str, roles: tuple[str, ...], name: str, email
 
     kind = CompanyKind.GENERAL_CONTRACTOR if general_contractor else CompanyKind.SUBCONTRACTOR
     try:
-        row = add_user(_engine_for_admin(), login, company=company,
+        row = add_user(_engine_for_admin(with_schema=True), login, company=company,
                        roles=frozenset(Role(r) for r in roles), display_name=name,
                        email=email, company_kind=kind)
     except UserError as error:
@@ -330,7 +339,7 @@ def users_list() -> None:
     from data.roles import list_users
     from data.terminal_text import terminal_safe
 
-    for row in list_users(_engine_for_admin()):
+    for row in list_users(_engine_for_admin(with_schema=True)):
         state = "" if row.active else "  (disabled)"
         login, name, company = (terminal_safe(text)  # stored text: no control codes
                                 for text in (row.login, row.display_name, row.company))
@@ -345,7 +354,7 @@ def users_disable(login: str) -> None:
     from data.roles import UserError, disable_user
 
     try:
-        disable_user(_engine_for_admin(), login)
+        disable_user(_engine_for_admin(with_schema=True), login)
     except UserError as error:
         _fail(str(error))
     click.echo(f"disabled {login}")
@@ -364,7 +373,7 @@ def audit_verify() -> None:
     from data.audit_chain import verify_database
     from data.terminal_text import terminal_safe
 
-    with Session(_engine_for_admin()) as session:
+    with Session(_engine_for_admin(with_schema=True)) as session:
         verdict = verify_database(session)
     for found in verdict.breaks:
         click.echo(terminal_safe(f"entry {found.entry_id}: {found.problem}"))
