@@ -45,6 +45,11 @@ class Locations:
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
 
+    @property
+    def log_file(self) -> Path:
+        """Where the app writes the details of what went wrong (tracebacks stay out of sight)."""
+        return self.data_dir / "payapp.log"
+
 
 def locations() -> Locations:
     return Locations(

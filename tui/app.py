@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
 from tui.screens.home import HomeScreen
 
@@ -33,7 +34,20 @@ class PayApp(App[None]):
         self.today = today  # tests pin the date; due dates and days left depend on it
 
     def on_mount(self) -> None:
+        from data.config import locations
+        from tui.service_calls import log_file, start_log
+
+        if log_file() is None:
+            start_log(locations().log_file)
         self.push_screen(HomeScreen())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The last net: a worker that failed is shown and logged; the app stays up."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            from tui.service_calls import failed
+
+            self.notify(failed(event.worker.name or "A task", event.worker.error).text,
+                        severity="error", markup=False, timeout=15)
 
     def act_as(self, login: str) -> None:
         """Demo only: act as another user, starting again from their home screen."""

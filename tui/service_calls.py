@@ -1,0 +1,119 @@
+"""One way from screens to the services.
+
+`call_service` runs a service call in a thread worker: it opens a session (a writing one when
+asked), resolves the acting person, calls the service and posts the answer to the widget that
+asked, as a message. A refusal the person should read (`data.refusals.Refusal`) comes back as
+`ServiceRefused`; anything else is unexpected: its traceback goes to the log file and the
+widget gets `ServiceFailed`, which says what failed and where the details are. Either way the
+app stays up, and nothing on screen is touched, so what the person typed stays there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.message import Message
+from textual.widget import Widget
+from textual.worker import Worker
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from data.services.actors import Actor
+
+T = TypeVar("T")
+log = logging.getLogger("payapp")
+
+
+class ServiceRefused(Message):
+    """The service (or the database) said no; `reason` is written for the person."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__()
+        self.what = what
+        self.reason = reason
+
+    @property
+    def text(self) -> str:
+        return f"{self.what}: {self.reason}"
+
+
+class ServiceFailed(Message):
+    """Something unexpected went wrong; the details are in the log file."""
+
+    def __init__(self, what: str, problem: str, log_file: Path | None) -> None:
+        super().__init__()
+        self.what = what
+        self.problem = problem
+        self.log_file = log_file
+
+    @property
+    def text(self) -> str:
+        where = f"; the details are in {self.log_file}" if self.log_file else ""
+        return f"{self.what} failed ({self.problem}){where}. Nothing you typed was lost."
+
+
+def start_log(path: Path) -> None:
+    """Send payapp's log (tracebacks of unexpected errors) to `path`, private to the person."""
+    from data.config import ensure_private_dir
+
+    ensure_private_dir(path.parent)
+    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("payapp")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    path.chmod(0o600)
+
+
+def log_file() -> Path | None:
+    for handler in logging.getLogger("payapp").handlers:
+        if isinstance(handler, RotatingFileHandler):
+            return Path(handler.baseFilename)
+    return None
+
+
+def describe(error: BaseException) -> str:
+    """One short line naming an unexpected error, for the person (the traceback is logged)."""
+    text = str(error).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(error).__name__}: {first[:120]}" if first else type(error).__name__
+
+
+def failed(what: str, error: BaseException) -> ServiceFailed:
+    log.error("%s failed", what, exc_info=error)
+    return ServiceFailed(what, describe(error), log_file())
+
+
+def call_service(widget: Widget, what: str, work: Callable[[Session, Actor], T],
+                 answer: Callable[[T], Message], *, writes: bool = False,
+                 group: str = "service", exclusive: bool = True) -> Worker[None]:
+    """Run `work(session, actor)` off the UI thread and post `answer(result)` to `widget`.
+
+    `what` names the action for messages ("Saving", "Exporting the PDF"). A `writes` call runs
+    in one writing transaction: committed when `work` returns, rolled back when it raises."""
+    app: Any = widget.app
+    engine, login = app.engine, app.login
+
+    def run() -> None:
+        from data.db import reading, writing
+        from data.refusals import Refusal
+        from data.services.actors import actor_for_login
+
+        try:
+            with (writing if writes else reading)(engine) as session:
+                result = work(session, actor_for_login(session, login))
+        except Refusal as refusal:
+            widget.post_message(ServiceRefused(what, str(refusal)))
+            return
+        except Exception as error:  # shown and logged; the app stays up
+            widget.post_message(failed(what, error))
+            return
+        widget.post_message(answer(result))
+
+    return widget.run_worker(run, name=what, group=group, exclusive=exclusive, thread=True,
+                             exit_on_error=False)
