@@ -1,5 +1,7 @@
-"""The audit trail's hash chain: each entry carries the SHA-256 of its own fields and of the
-previous entry's hash, so that an edited or deleted entry breaks the chain.
+"""The audit trail: `record` writes an entry (the one way to write one, for the services and
+for the command-line user administration alike), and the hash chain keeps it honest: each entry
+carries the SHA-256 of its own fields and of the previous entry's hash, so that an edited or
+deleted entry breaks the chain.
 
 The chain's order is `position`. On SQLite payapp writes one entry at a time and chains it at
 once. On PostgreSQL people write at the same time, so entries arrive unchained and the database
@@ -10,9 +12,10 @@ migration 0004, where the same formula is written in SQL; keep them equal).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, text
 from sqlmodel import Session, col, func, select
@@ -38,7 +41,31 @@ def entry_hash(entry: AuditEntry, prev_hash: str) -> str:
     return hashlib.sha256("\n".join(fields).encode("utf-8")).hexdigest()
 
 
-def append(session: Session, entry: AuditEntry) -> None:
+def _json(values: Mapping[str, object] | None) -> str:
+    if not values:
+        return ""
+
+    def plain(value: object) -> object:
+        if isinstance(value, date | datetime):
+            return value.isoformat()
+        return str(value)
+
+    return json.dumps(values, default=plain, sort_keys=True, ensure_ascii=False)
+
+
+def record(session: Session, login: str, action: str, entity: str, entity_id: int | None,
+           before: Mapping[str, object] | None = None,
+           after: Mapping[str, object] | None = None) -> None:
+    """Write one audit entry in the session's transaction: `login` did `action` to the row
+    `entity_id` of `entity`, which held `before` and holds `after` now (both shown as JSON).
+
+    A service passes the acting person's `actor.login`; `payapp users` passes the login of
+    whoever runs it on the host."""
+    _append(session, AuditEntry(actor_login=login, action=action, entity=entity,
+                                entity_id=entity_id, before=_json(before), after=_json(after)))
+
+
+def _append(session: Session, entry: AuditEntry) -> None:
     """Add an entry to the trail, chained to the last one."""
     if session.get_bind().dialect.name == "postgresql":
         session.add(entry)  # the database stamps the role and the time; sealing chains it

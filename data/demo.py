@@ -39,9 +39,9 @@ from data.models import (
     UserRole,
 )
 from data.money import PERCENT_SCALE, QUANTITY_SCALE, to_cents
-from data.services import invites, invoices, payments
+from data.services import invites, invoice_changes, invoice_views, payments
 from data.services.actors import Actor, actor_for_login
-from data.services.invoices import LineEntry
+from data.services.invoice_changes import LineEntry
 
 DEMO_PROJECT_NUMBER = "2417"
 
@@ -399,15 +399,15 @@ def _bill(
 ) -> None:
     """An earlier month: billed and sent by the contact, approved and paid by the GC."""
     assert commitment.id is not None and period.id is not None
-    invoice = invoices.create_invoice(
+    invoice = invoice_changes.create_invoice(
         session, contact, commitment.id, period.id, today=period.due_on
     )
     assert invoice.id is not None
     invoice.billing_date = period.due_on
-    invoices.save_lines(session, contact, invoice.id, entries)
-    invoices.change_status(session, contact, invoice.id, InvoiceStatus.UNDER_REVIEW)
-    invoices.change_status(session, admin, invoice.id, InvoiceStatus.APPROVED)
-    due = invoices.load_invoice(session, admin, invoice.id).summary.current_payment_due
+    invoice_changes.save_lines(session, contact, invoice.id, entries)
+    invoice_changes.change_status(session, contact, invoice.id, InvoiceStatus.UNDER_REVIEW)
+    invoice_changes.change_status(session, admin, invoice.id, InvoiceStatus.APPROVED)
+    due = invoice_views.load_invoice(session, admin, invoice.id).summary.current_payment_due
     payments.record_payment(
         session,
         admin,
@@ -482,7 +482,7 @@ def _current_month(
     invoice = invites.respond(session, erin, invite_e.id, bill=True, today=today)
     assert invoice is not None and invoice.id is not None
     ids = _sov_ids(session, electrical.id)
-    invoices.save_lines(
+    invoice_changes.save_lines(
         session,
         erin,
         invoice.id,
@@ -496,7 +496,7 @@ def _current_month(
             ids[25]: LineEntry(work=Decimal("9992.50")),
         },
     )
-    invoices.change_status(session, erin, invoice.id, InvoiceStatus.UNDER_REVIEW)
+    invoice_changes.change_status(session, erin, invoice.id, InvoiceStatus.UNDER_REVIEW)
     line = session.exec(
         select(InvoiceLine).where(
             InvoiceLine.invoice_id == invoice.id, InvoiceLine.sov_line_id == ids[6]
@@ -507,7 +507,7 @@ def _current_month(
         "Levels 4-6 feeders were not inspected by the end of the period; bill them next month."
     )
     session.add(line)
-    invoices.change_status(
+    invoice_changes.change_status(
         session,
         pat,
         invoice.id,

@@ -24,7 +24,8 @@ from data.money import (
     parse_quantity,
     round_cents,
 )
-from data.services.invoices import GeneralInfo, InvoiceView, LineEntry, SheetLine
+from data.services.invoice_changes import GeneralInfo, LineEntry
+from data.services.invoice_views import InvoiceView, SheetLine
 
 
 class EntryError(ValueError):
@@ -89,14 +90,6 @@ class DraftInvoice:
         value = self.line_result(sov_line_id).line.work_this_period
         return quantity, percent, unit_line.value_of(quantity) != value
 
-    def editable_fields(self) -> list[Field]:
-        unit = self.view.method.value == "unit"
-        fields = [Field.PERCENT, Field.NEW_QUANTITY, Field.NEW_VALUE] if unit \
-            else [Field.WORK, Field.PERCENT]
-        if self.view.stored_separately:
-            fields += [Field.NEW_STORED, Field.INSTALLED]
-        return [*fields, Field.RELEASE]
-
     # --- typing ----------------------------------------------------------------------------
 
     def set(self, sov_line_id: int, field: Field, text: str) -> None:
@@ -139,9 +132,6 @@ class DraftInvoice:
             )
             for sov_line_id, typed in self._typed.items()
         }
-
-    def typed_lines(self) -> list[int]:
-        return list(self._typed)
 
     # --- the rules -------------------------------------------------------------------------
 

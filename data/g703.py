@@ -15,7 +15,7 @@ sub-columns and retainage released are not on the form and have no letter.
 
 A column reads its figure from a `Line`: the computed line (`billing.LineResult`, as `result`),
 its unit figures (`units`, None on an amount-based line) and its budget code.
-`services.invoices.SheetLine` is such a line.
+`services.invoice_views.SheetLine` is such a line.
 
 This module depends on data.billing and data.money only.
 """
@@ -61,7 +61,7 @@ TOTAL_CAPTION = "Grand Total"  # what the description column says on the totals 
 
 
 class Units(Protocol):
-    """A unit-based line's figures (services.invoices.UnitFigures has them)."""
+    """A unit-based line's figures (services.invoice_figures.UnitFigures has them)."""
 
     @property
     def unit(self) -> str: ...
@@ -78,7 +78,7 @@ class Units(Protocol):
 
 
 class Line(Protocol):
-    """One line of the sheet as a column reads it (services.invoices.SheetLine is one)."""
+    """One line of the sheet as a column reads it (services.invoice_views.SheetLine is one)."""
 
     @property
     def result(self) -> LineResult: ...

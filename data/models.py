@@ -110,6 +110,15 @@ class LineReview(StrEnum):
     REJECTED = "rejected"
 
 
+class PaymentStatus(StrEnum):
+    """How far an invoice is paid: worked out from its approval and its payments, not stored."""
+
+    NOT_APPROVED = "not_approved"
+    UNPAID = "unpaid"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+
+
 class Versioned(SQLModel):
     """Optimistic locking: SQLAlchemy bumps `version` on every UPDATE and checks the old one."""
 

@@ -193,11 +193,6 @@ def parse_quantity(text: str) -> Decimal:
     )
 
 
-def parse_unit_price(text: str) -> Decimal:
-    """A unit price in dollars to four decimals, at most `MAX_UNIT_PRICE` either way."""
-    return parse_decimal(text, places=QUANTITY_PLACES, what="unit price", limit=MAX_UNIT_PRICE)
-
-
 def parse_percent(text: str) -> Decimal:
     """A percentage such as `10`, `10 %` or `12.5%`, returned as percent points (10 means 10 %).
 

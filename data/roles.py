@@ -9,16 +9,15 @@ On SQLite there are no database roles; only the rows are managed.
 from __future__ import annotations
 
 import getpass
-import json
 import re
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from data.audit_chain import append
+from data import audit_chain
 from data.db import writing
-from data.models import AppUser, AuditEntry, Company, CompanyKind, Role, UserRole
+from data.models import AppUser, Company, CompanyKind, Role, UserRole
 
 _LOGIN = re.compile(r"^[a-z_][a-z0-9_.-]{0,62}$")
 READER_ROLES = frozenset({Role.SUPPORT})
@@ -137,10 +136,9 @@ def add_user(engine: Engine, login: str, *, company: str, roles: frozenset[Role]
             session.add(UserRole(user_id=user.id, role=role.value))
         if engine.dialect.name == "postgresql":
             _ensure_database_role(session, login, roles)
-        append(session, AuditEntry(
-            actor_login=getpass.getuser(), action="add user", entity="app_user",
-            entity_id=user.id, after=json.dumps({"login": login, "company": company,
-                                                 "roles": sorted(r.value for r in roles)})))
+        audit_chain.record(session, getpass.getuser(), "add user", "app_user", user.id,
+                           after={"login": login, "company": company,
+                                  "roles": sorted(r.value for r in roles)})
     return UserRow(login, user.display_name, user.email, company,
                    tuple(sorted(r.value for r in roles)), True)
 
@@ -165,9 +163,8 @@ def disable_user(engine: Engine, login: str) -> None:
             raise UserError(f"there is no user {login!r}")
         user.active = False
         session.add(user)
-        append(session, AuditEntry(actor_login=getpass.getuser(), action="disable user",
-                                   entity="app_user", entity_id=user.id,
-                                   before='{"active": true}', after='{"active": false}'))
+        audit_chain.record(session, getpass.getuser(), "disable user", "app_user", user.id,
+                           before={"active": True}, after={"active": False})
         if engine.dialect.name == "postgresql":
             exists = session.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
                                      {"r": login}).first()

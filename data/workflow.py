@@ -7,15 +7,7 @@ from enum import StrEnum
 
 from data.models import InvoiceStatus, Role
 from data.refusals import NotAllowed as NotAllowed
-
-STATUS_LABELS: dict[InvoiceStatus, str] = {
-    InvoiceStatus.DRAFT: "Draft",
-    InvoiceStatus.UNDER_REVIEW: "Under Review",
-    InvoiceStatus.REVISE_AND_RESUBMIT: "Revise & Resubmit",
-    InvoiceStatus.PENDING_OWNER_APPROVAL: "Pending Owner Approval",
-    InvoiceStatus.APPROVED_AS_NOTED: "Approved as Noted",
-    InvoiceStatus.APPROVED: "Approved",
-}
+from data.wording import STATUS_LABELS
 
 # Statuses in which an invoice contact may still change their (most recent) invoice.
 CONTACT_EDITABLE = frozenset({InvoiceStatus.DRAFT, InvoiceStatus.REVISE_AND_RESUBMIT})

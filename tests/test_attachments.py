@@ -36,7 +36,7 @@ from data.services.attachments import (
     remove_attachment,
 )
 from data.services.errors import Invalid, NotAllowed, NotFound
-from data.services.invoices import change_status
+from data.services.invoice_changes import change_status
 from tests.test_pdf_check import recursion_pdf
 
 ELECTRICAL = "SC-2417-016"

@@ -35,7 +35,7 @@ from data.models import (
     SovLine,
 )
 from data.services.actors import actor_for_login
-from data.services.invoices import LineEntry, save_lines
+from data.services.invoice_changes import LineEntry, save_lines
 from tests.conftest import DEMO_TODAY
 from tui.app import PayApp
 from tui.screens.dialogs import Ask, Choose, Report

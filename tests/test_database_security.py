@@ -28,7 +28,8 @@ from data.roles import UnsafeRole, add_user, check_runtime_role, ensure_login_ro
 from data.services.actors import actor_for_login
 from data.services.errors import Conflict, NotFound, saving
 from data.services.home import home_for
-from data.services.invoices import LineEntry, load_invoice, save_lines
+from data.services.invoice_changes import LineEntry, save_lines
+from data.services.invoice_views import load_invoice
 from tests.conftest import DEMO_TODAY
 from tests.test_migrations import POSTGRES_ONLY_TABLES
 from tui.cli import main

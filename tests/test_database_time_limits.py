@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 from data.db import make_engine, writing
 from data.refusals import Busy
 from data.services.actors import actor_for_login
-from data.services.invoices import LineEntry, load_invoice, save_lines
+from data.services.invoice_changes import LineEntry, save_lines
+from data.services.invoice_views import load_invoice
 from tests.test_database_security import (  # noqa: F401  (fixtures)
     ELECTRICAL,
     Connect,

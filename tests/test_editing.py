@@ -13,7 +13,8 @@ from data.editing import DraftInvoice, EntryError, Field
 from data.models import Commitment, Invite, Invoice
 from data.services.actors import actor_for_login
 from data.services.invites import respond
-from data.services.invoices import load_invoice, save_lines
+from data.services.invoice_changes import save_lines
+from data.services.invoice_views import load_invoice
 from tests.conftest import DEMO_TODAY
 
 D = Decimal

@@ -13,14 +13,14 @@ from data.db import reading, writing
 from data.models import AuditEntry, Invoice, InvoiceLine, InvoiceStatus, OutboxEmail, SovLine
 from data.services.actors import actor_for_login
 from data.services.errors import Invalid
-from data.services.invoices import (
+from data.services.invoice_changes import (
     GeneralInfo,
     LineEntry,
     StaleInvoice,
     change_status,
-    load_invoice,
     save_lines,
 )
+from data.services.invoice_views import load_invoice
 
 D = Decimal
 

@@ -36,7 +36,7 @@ from data.documents.invoice_pdf import (
 from data.models import Commitment, Company, Invoice, SovLine
 from data.money import format_money, format_percent, format_unit_price
 from data.services.actors import actor_for_login
-from data.services.invoices import InvoiceView, SheetLine, load_invoice
+from data.services.invoice_views import InvoiceView, SheetLine, load_invoice
 
 ELECTRICAL = "SC-2417-016"
 CONCRETE = "SC-2417-031"

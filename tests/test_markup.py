@@ -32,7 +32,7 @@ from data.models import (
     SovLine,
 )
 from data.services.actors import actor_for_login
-from data.services.invoices import GeneralInfo, LineEntry, save_lines
+from data.services.invoice_changes import GeneralInfo, LineEntry, save_lines
 from data.terminal_text import terminal_safe
 from tui.app import PayApp
 from tui.screens.dialogs import Ask, Choose, Report

@@ -29,7 +29,6 @@ from data.money import (
     parse_money,
     parse_percent,
     parse_quantity,
-    parse_unit_price,
     round_cents,
     to_cents,
     to_scaled,
@@ -402,7 +401,6 @@ def test_bounds_keep_storage_far_inside_bigint() -> None:
     [
         (parse_money, MAX_AMOUNT),
         (parse_quantity, MAX_QUANTITY),
-        (parse_unit_price, MAX_UNIT_PRICE),
         (parse_percent, MAX_PERCENT),
     ],
 )
@@ -450,12 +448,6 @@ def test_every_parser_accepts_its_bound_both_ways(
             parse_quantity,
             "100,000,000",
             "'100,000,000' is more than the largest quantity payapp accepts, 99,999,999.9999",
-        ),
-        (
-            parse_unit_price,
-            "-$10,000,000",
-            "'-$10,000,000' is less than the smallest unit price payapp accepts, "
-            "-$9,999,999.9999",
         ),
         (
             parse_percent,
@@ -536,7 +528,6 @@ def test_quantity_times_unit_price_is_exact_and_fits(q_stored: int, p_stored: in
         (parse_money, "(0,500)"),
         (parse_quantity, "0,123"),
         (parse_percent, "0,500%"),
-        (parse_unit_price, "$0,125"),
     ],
 )
 def test_a_zero_before_a_thousands_comma_is_refused(
@@ -646,7 +637,7 @@ def test_percent_and_quantity_take_one_sign_too() -> None:
     ],
 )
 def test_a_long_input_is_quoted_short(text: str) -> None:
-    for parse in (parse_money, parse_quantity, parse_unit_price, parse_percent):
+    for parse in (parse_money, parse_quantity, parse_percent):
         with pytest.raises(MoneyError) as info:
             parse(text)
         message = str(info.value)
@@ -672,7 +663,6 @@ def test_a_short_input_is_quoted_whole() -> None:
 PARSERS: list[tuple[Callable[[str], Decimal], Decimal, int]] = [
     (parse_money, MAX_AMOUNT, 2),
     (parse_quantity, MAX_QUANTITY, 4),
-    (parse_unit_price, MAX_UNIT_PRICE, 4),
     (parse_percent, MAX_PERCENT, 4),
 ]
 

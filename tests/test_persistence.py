@@ -38,13 +38,8 @@ from data.services.actors import Actor, actor_for_login
 from data.services.errors import Conflict, Invalid, NotAllowed
 from data.services.home import home_for
 from data.services.invites import respond
-from data.services.invoices import (
-    LineEntry,
-    change_status,
-    create_invoice,
-    load_invoice,
-    save_lines,
-)
+from data.services.invoice_changes import LineEntry, change_status, create_invoice, save_lines
+from data.services.invoice_views import load_invoice
 from tests.conftest import DEMO_TODAY
 
 ELECTRICAL = "SC-2417-016"

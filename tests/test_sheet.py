@@ -445,7 +445,7 @@ def test_the_application_number_allows_a_cent_for_each_period_after_the_first() 
 
 @dataclass(frozen=True)
 class Figures:
-    """A line as the columns read it: services.invoices.SheetLine has the same three fields."""
+    """A line as the columns read it: services.invoice_views.SheetLine has the same three fields."""
 
     result: LineResult
     units: Units | None = None

@@ -6,7 +6,7 @@ from sqlmodel import select
 from data.db import reading, writing
 from data.models import Invoice, PointOfView, Project
 from data.services.actors import actor_for_login
-from data.services.invoices import load_invoice
+from data.services.invoice_views import load_invoice
 from data.wording import word
 
 

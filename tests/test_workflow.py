@@ -7,10 +7,10 @@ import itertools
 import pytest
 
 from data.models import InvoiceStatus, Role
+from data.wording import STATUS_LABELS
 from data.workflow import (
     CONTACT_EDITABLE,
     MOVES,
-    STATUS_LABELS,
     Move,
     NotAllowed,
     Standing,

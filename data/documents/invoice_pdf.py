@@ -36,11 +36,10 @@ from data import g703
 from data.billing import Method, Summary
 from data.config import ensure_private_dir
 from data.g703 import G703Column, Group
+from data.models import PaymentStatus
 from data.money import format_money
-from data.services.home import INVITE_TYPE_LABELS
-from data.services.invoices import InvoiceView, SheetLine
-from data.services.payments import PaymentStatus
-from data.wording import word
+from data.services.invoice_views import InvoiceView, SheetLine
+from data.wording import INVITE_TYPE_LABELS, word
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
 FONT_FAMILY = "DejaVuSansCondensed"
@@ -83,7 +82,6 @@ CELL_PADDING_Y = 0.6
 MEASURE_SLACK = 0.4  # mm, so that a cell sized to its text does not wrap on rounding
 DESCRIPTION_MAX_LINES = 4  # a longer description is clipped with "…"
 
-BILLING_TYPE_LABELS = {"progress": "Progress", "final": "Final"}
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MAX_FILE_STEM_BYTES = 200
 MAX_SAME_NAME = 10_000
@@ -260,8 +258,8 @@ def _particulars(view: InvoiceView) -> list[tuple[str, str, str, str]]:
         ("Commitment", f"{view.commitment_number} {view.commitment_title}",
          "Billing date", _long_date(view.billing_date)),
         ("Period", f"{_long_date(view.period_start)} to {_long_date(view.period_end)}",
-         "Billing type", BILLING_TYPE_LABELS.get(view.billing_type, view.billing_type)),
-        ("Invoice type", INVITE_TYPE_LABELS.get(view.invoice_type, str(view.invoice_type)),
+         "Billing type", view.billing_type_label),
+        ("Invoice type", INVITE_TYPE_LABELS[view.invoice_type],
          "Status", view.status_label),
     ]
 
@@ -377,7 +375,7 @@ def _draw_payment(pdf: _InvoiceDocument, view: InvoiceView, *, x: float, y: floa
 def _payment_status_text(view: InvoiceView) -> str:
     if view.payment_status is PaymentStatus.NOT_APPROVED:
         return "Not approved for payment yet"
-    return str(view.payment_status)
+    return view.payment_label
 
 
 # --- the continuation sheet (G703) -----------------------------------------------------------

@@ -34,14 +34,14 @@ from typing import BinaryIO
 from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
+from data import audit_chain
 from data.config import ConfigError, Locations, ensure_private_dir, locations, read_config
 from data.documents.pdf_check import BrokenPdf, inspect_pdf
 from data.models import AppUser, Attachment, Invoice, InvoiceStatus
-from data.services import audit
 from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import Invalid, NotFound
-from data.services.invoices import invoice_and_commitment, is_latest
+from data.services.invoice_lookup import invoice_and_commitment, is_latest
 from data.workflow import check_edit
 
 MEGABYTE = 1024 * 1024
@@ -120,7 +120,7 @@ def add_attachment(session: Session, actor: Actor, invoice_id: int, source: Path
     session.add(row)
     session.flush()
     assert row.id is not None
-    audit.record(session, actor, "add", "attachment", row.id, after=_audited(row))
+    audit_chain.record(session, actor.login, "add", "attachment", row.id, after=_audited(row))
     return _as_row(row, actor.display_name)
 
 
@@ -148,7 +148,7 @@ def remove_attachment(session: Session, actor: Actor, attachment_id: int, *,
     before, sha256 = _audited(row), row.sha256
     session.delete(row)
     session.flush()
-    audit.record(session, actor, "remove", "attachment", attachment_id, before=before)
+    audit_chain.record(session, actor.login, "remove", "attachment", attachment_id, before=before)
     _delete_after_commit(session, attachment_path(store, sha256), sha256)
 
 

@@ -10,30 +10,34 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from data.models import (
+    AccountingMethod,
     AppUser,
     BillingPeriod,
     Commitment,
     Company,
     Invite,
+    InviteResponse,
     InviteType,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
     Payment,
+    PaymentStatus,
     PeriodStatus,
     Project,
 )
 from data.money import from_cents
 from data.services.access import visible_commitment_ids
 from data.services.actors import Actor
-from data.services.payments import PaymentStatus, payment_status
-from data.workflow import APPROVED_FOR_PAYMENT, STATUS_LABELS
-
-INVITE_TYPE_LABELS = {
-    InviteType.WORK_AND_MATERIALS: "Work and Materials",
-    InviteType.RETAINAGE_RELEASE: "Retainage Release",
-    InviteType.WORK_MATERIALS_AND_RETAINAGE: "Work, Materials, and Retainage",
-}
+from data.services.payments import payment_status
+from data.wording import (
+    INVITE_RESPONSE_LABELS,
+    INVITE_TYPE_LABELS,
+    METHOD_LABELS,
+    PAYMENT_STATUS_LABELS,
+    STATUS_LABELS,
+)
+from data.workflow import APPROVED_FOR_PAYMENT
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,10 @@ class InviteRow:
     def overdue(self) -> bool:
         return self.days_left < 0
 
+    @property
+    def response_label(self) -> str:
+        return INVITE_RESPONSE_LABELS[InviteResponse(self.response)]
+
 
 @dataclass(frozen=True)
 class CommitmentRow:
@@ -66,6 +74,10 @@ class CommitmentRow:
     open_period_id: int | None
     open_period_due: date | None
 
+    @property
+    def method_label(self) -> str:
+        return METHOD_LABELS[AccountingMethod(self.method)]
+
 
 @dataclass(frozen=True)
 class InvoiceRow:
@@ -77,6 +89,10 @@ class InvoiceRow:
     status: str
     current_payment_due: Decimal
     payment_status: PaymentStatus
+
+    @property
+    def payment_label(self) -> str:
+        return PAYMENT_STATUS_LABELS[self.payment_status]
 
 
 @dataclass(frozen=True)

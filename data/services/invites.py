@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from data import audit_chain
 from data.models import (
     BillingPeriod,
     Commitment,
@@ -17,11 +18,10 @@ from data.models import (
     PeriodStatus,
     utc_now,
 )
-from data.services import audit
 from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import Invalid, NotAllowed, NotFound
-from data.services.invoices import create_invoice
+from data.services.invoice_changes import create_invoice
 from data.workflow import Standing
 
 
@@ -48,8 +48,8 @@ def send_invite(session: Session, actor: Actor, commitment_id: int, period_id: i
                     invite_type=invite_type.value, invited_by_id=actor.user_id)
     session.add(invite)
     session.flush()
-    audit.record(session, actor, "send invite", "invite", invite.id,
-                 after={"commitment": commitment.number, "type": invite_type.value})
+    audit_chain.record(session, actor.login, "send invite", "invite", invite.id,
+                       after={"commitment": commitment.number, "type": invite_type.value})
     return invite
 
 
@@ -76,8 +76,8 @@ def respond(session: Session, actor: Actor, invite_id: int, *, bill: bool,
     invite.response = (InviteResponse.YES if bill else InviteResponse.NO).value
     invite.responded_at = utc_now()
     session.add(invite)
-    audit.record(session, actor, "answer invite", "invite", invite.id,
-                 before={"response": before}, after={"response": invite.response})
+    audit_chain.record(session, actor.login, "answer invite", "invite", invite.id,
+                       before={"response": before}, after={"response": invite.response})
     if not bill:
         return None
     if existing is not None:

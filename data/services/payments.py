@@ -4,25 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from data.models import Commitment, Invoice, InvoiceStatus, Payment
+from data import audit_chain
+from data.models import Commitment, Invoice, InvoiceStatus, Payment, PaymentStatus
 from data.money import to_cents
-from data.services import audit
 from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import Invalid, NotAllowed, NotFound
 from data.workflow import APPROVED_FOR_PAYMENT, Standing
-
-
-class PaymentStatus(StrEnum):
-    NOT_APPROVED = "—"
-    UNPAID = "Unpaid"
-    PARTIALLY_PAID = "Partially Paid"
-    PAID = "Paid"
 
 
 def payment_status(due: Decimal, paid: Decimal, *, approved: bool) -> PaymentStatus:
@@ -56,6 +48,6 @@ def record_payment(session: Session, actor: Actor, invoice_id: int, amount: Deci
                       reference=reference, recorded_by_id=actor.user_id)
     session.add(payment)
     session.flush()
-    audit.record(session, actor, "record payment", "invoice", invoice_id,
-                 after={"amount": amount, "paid_on": paid_on, "reference": reference})
+    audit_chain.record(session, actor.login, "record payment", "invoice", invoice_id,
+                       after={"amount": amount, "paid_on": paid_on, "reference": reference})
     return payment

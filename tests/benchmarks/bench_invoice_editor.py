@@ -40,7 +40,7 @@ def _build(engine: Engine) -> int:
         UserRole,
     )
     from data.services.actors import actor_for_login
-    from data.services.invoices import LineEntry, change_status, create_invoice, save_lines
+    from data.services.invoice_changes import LineEntry, change_status, create_invoice, save_lines
 
     with writing(engine) as s:
         gc, sub = Company(name="GC", kind="general_contractor"), Company(name="Sub",

@@ -26,7 +26,7 @@ from data.db import make_engine, reading
 from data.roles import ensure_login_role
 from data.services.actors import actor_for_login
 from data.services.home import home_for
-from data.services.invoices import load_invoice
+from data.services.invoice_views import load_invoice
 
 ADMIN_URL = os.environ.get("PAYAPP_TEST_POSTGRES_URL",
                            "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")

@@ -28,9 +28,6 @@ def _days_left(days: int) -> Text:
     return Text(f"{days} d left")
 
 
-_RESPONSES = {"pending": "Not answered", "yes": "Yes", "no": "No"}
-
-
 class HomeScreen(Screen[None]):
     DEFAULT_CSS = """
     HomeScreen TabbedContent { height: 1fr; }
@@ -114,14 +111,16 @@ class HomeScreen(Screen[None]):
         first_load = self._home is None
         self._home = home
         actor = home.actor
-        roles = ", ".join(sorted(r.value.replace("_", " ") for r in actor.roles))
+        from data.wording import ROLE_LABELS  # loaded with the home list already
+
+        roles = ", ".join(sorted(ROLE_LABELS[r] for r in actor.roles))
         demo = "  [demo: ctrl+p → Act as… to switch user]" if self.payapp.demo else ""
         self.query_one("#who", Static).update(
             Text(terminal_safe(f"{actor.display_name} ({actor.login}) · {roles}{demo}")))
         invites = self.query_one("#invites-table", DataTable)
         invites.clear()
         for row in home.invites:
-            answer = _RESPONSES.get(row.response, row.response)
+            answer = row.response_label
             if row.overdue:
                 answer += " (closed: past due)"
             invites.add_row(
@@ -137,13 +136,13 @@ class HomeScreen(Screen[None]):
             invoices.add_row(
                 plain(f"{inv.commitment_number} {inv.commitment_title}"), plain(str(inv.position)),
                 day(inv.period_end), status(inv.status), money(inv.current_payment_due),
-                plain(inv.payment_status.value), key=f"invoice:{inv.invoice_id}",
+                plain(inv.payment_label), key=f"invoice:{inv.invoice_id}",
             )
         commitments = self.query_one("#commitments-table", DataTable)
         commitments.clear()
         for c in home.commitments:
             commitments.add_row(
-                plain(c.number), plain(c.title), plain(c.company), plain(c.method.title()),
+                plain(c.number), plain(c.title), plain(c.company), plain(c.method_label),
                 plain(c.project),
                 day(c.open_period_due) if c.open_period_due else plain("none"),
                 key=f"commitment:{c.commitment_id}",
@@ -237,7 +236,7 @@ class HomeScreen(Screen[None]):
         from data.db import writing
         from data.services.actors import actor_for_login
         from data.services.errors import Invalid, NotAllowed, NotFound
-        from data.services.invoices import create_invoice
+        from data.services.invoice_changes import create_invoice
 
         try:
             with writing(self.payapp.engine) as session:

@@ -29,10 +29,10 @@ from tui.widgets.summary import SummaryPanel
 if TYPE_CHECKING:
     from data.editing import DraftInvoice, Field
     from data.services.attachments import AttachmentRow
-    from data.services.invoices import GeneralInfo, InvoiceView
+    from data.services.invoice_changes import GeneralInfo
+    from data.services.invoice_views import InvoiceView
     from tui.app import PayApp
 
-BILLING_TYPES = {"progress": "Progress", "final": "Final"}
 _STARTS_EDIT = set("0123456789.-$(")
 
 
@@ -129,7 +129,7 @@ class InvoiceScreen(Screen[None]):
         from data.services.actors import actor_for_login
         from data.services.attachments import list_attachments
         from data.services.errors import NotAllowed, NotFound
-        from data.services.invoices import load_invoice
+        from data.services.invoice_views import load_invoice
 
         try:
             with reading(self.payapp.engine) as session:
@@ -179,16 +179,16 @@ class InvoiceScreen(Screen[None]):
         grid.add_row(Text(terminal_safe(view.title), style="bold"),
                      Text.assemble(status(view.status_label), (access, dim),
                                    (changed, "bold yellow"), (flagged, "bold red"),
-                                   ("  Payment ", dim), view.payment_status.value))
+                                   ("  Payment ", dim), view.payment_label))
         number = general.invoice_number if general.invoice_number is not None \
             else view.invoice_number
         grid.add_row(Text.assemble(("Company ", dim), terminal_safe(view.contract_company)),
                      Text.assemble(("Invoice no. ", dim), terminal_safe(number) or "—",
-                                   ("  Type ", dim), BILLING_TYPES.get(view.billing_type, "")))
+                                   ("  Type ", dim), view.billing_type_label))
         grid.add_row(Text.assemble(("Period ", dim), day(general.period_start or view.period_start),
                                    " – ", day(general.period_end or view.period_end)),
                      Text.assemble(("Billed ", dim), day(general.billing_date or view.billing_date),
-                                   ("  Method ", dim), view.method.value.title()))
+                                   ("  Method ", dim), view.method_label))
         grid.add_row(Text.assemble(("Project ", dim),
                                    terminal_safe(f"{view.project_number} {view.project_name}")),
                      Text.assemble(("Paid ", dim), money(view.paid)))
@@ -419,7 +419,7 @@ class InvoiceScreen(Screen[None]):
     # --- general information ---------------------------------------------------------------
 
     def action_general(self) -> None:
-        from data.services.invoices import GeneralInfo
+        from data.services.invoice_changes import GeneralInfo
 
         if self.view is None or self.draft is None or not self.view.editable:
             self.say("The general information cannot be changed now.", error=True)
@@ -464,7 +464,7 @@ class InvoiceScreen(Screen[None]):
 
     def _apply_general(self, general: GeneralInfo) -> None:
         from data.editing import EntryError
-        from data.services.invoices import GeneralInfo
+        from data.services.invoice_changes import GeneralInfo
 
         assert self.draft is not None and self.view is not None
         view = self.view
@@ -529,13 +529,13 @@ class InvoiceScreen(Screen[None]):
         from data.services.actors import actor_for_login
         from data.services.attachments import list_attachments
         from data.services.errors import Conflict, Invalid, NotAllowed
-        from data.services.invoices import (
+        from data.services.invoice_changes import (
             GeneralInfo,
             StaleInvoice,
             change_status,
-            load_invoice,
             save_lines,
         )
+        from data.services.invoice_views import load_invoice
 
         draft = self.draft
         assert draft is not None

@@ -20,7 +20,7 @@ from data.billing import LineResult
 from data.editing import DraftInvoice, Field
 from data.models import AccountingMethod
 from data.money import HUNDRED
-from data.services.invoices import SheetLine
+from data.services.invoice_views import SheetLine
 from tui.widgets.cells import money, percent, plain, quantity, unit_price
 
 EDITABLE_STYLE = "underline"
@@ -36,7 +36,6 @@ class Row:
     result: LineResult
     units: tuple[Decimal, Decimal, bool] | None  # (new quantity, total %, override)
     marked: bool
-    typed: bool
 
 
 @dataclass(frozen=True)
@@ -218,8 +217,7 @@ class SovTable(DataTable[Text]):
         assert self._draft is not None
         units = self._draft.units(line.sov_line_id)
         return Row(line, self._draft.line_result(line.sov_line_id), units,
-                   line.sov_line_id in self.marked,
-                   line.sov_line_id in self._draft.typed_lines())
+                   line.sov_line_id in self.marked)
 
     def _cells(self, line: SheetLine) -> list[Text]:
         row = self._row(line)

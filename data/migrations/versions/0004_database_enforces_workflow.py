@@ -203,6 +203,19 @@ BEGIN
     END IF;
     SELECT * INTO parent FROM invoice
         WHERE id = CASE WHEN TG_OP = 'DELETE' THEN OLD.invoice_id ELSE NEW.invoice_id END;
+    -- A line of another schedule, or of a change order not approved in time, would be left out
+    -- of this invoice's figures and still count in every later invoice's "previous" columns.
+    IF TG_OP = 'INSERT' AND NOT EXISTS (
+            SELECT 1 FROM sov_line s
+            JOIN billing_period b ON b.id = parent.period_id
+            LEFT JOIN change_order o ON o.id = s.change_order_id
+            WHERE s.id = NEW.sov_line_id AND s.commitment_id = parent.commitment_id
+              AND (s.change_order_id IS NULL
+                   OR (o.status = 'approved' AND o.approved_on <= b.ends_on))) THEN
+        PERFORM payapp_refuse('an invoice line bills a line of its own commitment''s schedule '
+                              'of values: an original line, or one of a change order approved '
+                              'by the end of the billing period');
+    END IF;
     who := payapp_standing(parent.commitment_id);
     IF who = 'administrator' THEN
         RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
@@ -327,6 +340,7 @@ CREATE FUNCTION payapp_audit_row() RETURNS trigger
 DECLARE
     old_row jsonb := CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD) END;
     new_row jsonb := CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_jsonb(NEW) END;
+    row_id integer := (coalesce(new_row, old_row) ->> 'id')::integer;  -- before trimming
     changed text[];
 BEGIN
     IF TG_OP = 'UPDATE' THEN
@@ -339,9 +353,33 @@ BEGIN
     END IF;
     INSERT INTO audit_entry (actor_login, action, entity, entity_id, before, after)
     VALUES (session_user, 'database ' || lower(TG_OP), TG_TABLE_NAME,
-            (coalesce(new_row, old_row) ->> 'id')::integer,
-            coalesce(old_row::text, ''), coalesce(new_row::text, ''));
+            row_id, coalesce(old_row::text, ''), coalesce(new_row::text, ''));
     RETURN NULL;
+END $$;
+"""
+
+# Tables people insert into, whose ids come from a sequence.
+FRESH_IDS = (
+    "project", "commitment", "retainage_rule", "change_order", "sov_line", "billing_period",
+    "invite", "invoice", "invoice_line", "attachment", "payment", "audit_entry",
+)
+
+# A row inserted with an id the sequence has not handed out yet takes somebody else's next id:
+# rows planted ahead (one INSERT ... SELECT generate_series(...) into audit_entry) would make
+# every change by everybody fail on the primary key, since every change writes an audit entry.
+# Such an id is replaced by a fresh one; ids the sequence drew (the column default) pass.
+FRESH_ID = r"""
+CREATE FUNCTION payapp_fresh_id() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    sequence_name text := pg_get_serial_sequence(format('%I.%I', TG_TABLE_SCHEMA, TG_TABLE_NAME),
+                                                 'id');
+BEGIN
+    IF NEW.id > coalesce(pg_sequence_last_value(sequence_name::regclass), 0)
+            AND NOT payapp_is_maintainer() THEN
+        NEW.id := nextval(sequence_name);
+    END IF;
+    RETURN NEW;
 END $$;
 """
 
@@ -441,6 +479,7 @@ OWNED_FUNCTIONS = (
     "payapp_invoice_guard()", "payapp_invoice_line_guard()", "payapp_attachment_guard()",
     "payapp_payment_stamp()", "payapp_invite_guard()", "payapp_audit_row()",
     "payapp_audit_stamp()", "payapp_audit_seal()", "payapp_queue_review_emails()",
+    "payapp_fresh_id()",
 )
 
 
@@ -461,7 +500,7 @@ def _policy_functions_in(language: str) -> list[str]:
 
 
 def _workflow_rows() -> list[str]:
-    from data.workflow import STATUS_LABELS
+    from data.wording import STATUS_LABELS
 
     moves = [f"('{m.source.value}', '{m.target.value}', '{standing.value}')"
              for m in MOVES for standing in sorted(m.by)]
@@ -538,12 +577,15 @@ def upgrade() -> None:
     op.execute("GRANT SELECT, UPDATE ON audit_chain_head TO payapp_policy")
     op.execute("GRANT SELECT, INSERT, UPDATE ON audit_entry TO payapp_policy")
     op.execute("GRANT SELECT ON invoice, invoice_line, attachment, payment, company, "
-               "billing_period TO payapp_policy")
+               "billing_period, sov_line, change_order TO payapp_policy")
     op.execute("GRANT INSERT ON outbox_email TO payapp_policy")
     op.execute("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO payapp_policy")
     for statement in (HELPERS, INVOICE_GUARD, LINE_GUARD, ATTACHMENT_GUARD, ROW_AUDIT,
-                      AUDIT_STAMP, OUTBOX):
+                      AUDIT_STAMP, OUTBOX, FRESH_ID):
         op.execute(statement)
+    for table in FRESH_IDS:
+        op.execute(f"CREATE TRIGGER {table}_fresh_id BEFORE INSERT ON {table} "
+                   "FOR EACH ROW EXECUTE FUNCTION payapp_fresh_id()")
     for table in AUDITED:
         op.execute(f"CREATE TRIGGER {table}_audit AFTER INSERT OR UPDATE OR DELETE ON {table} "
                    "FOR EACH ROW EXECUTE FUNCTION payapp_audit_row()")
@@ -571,6 +613,8 @@ def downgrade() -> None:
             op.execute(f"ALTER TABLE {table} DROP CONSTRAINT ck_{table}_{column}_clean")
         for table in AUDITED:
             op.execute(f"DROP TRIGGER {table}_audit ON {table}")
+        for table in FRESH_IDS:
+            op.execute(f"DROP TRIGGER {table}_fresh_id ON {table}")
         for trigger, table in (("invoice_guard", "invoice"),
                                ("invoice_line_guard", "invoice_line"),
                                ("attachment_guard", "attachment"), ("payment_stamp", "payment"),
