@@ -82,7 +82,8 @@ async def test_answers_refusals_and_failures_come_back_as_messages(
         assert failed.text.startswith("Checking failed (OSError: [Errno 30] Read-only file "
                                       "system: '/exports/x.pdf'); the details are in ")
         assert app.is_running and str(probe.render()) == "typed by the person"
-    logged = locations().log_file.read_text()
+    assert failed.log_file is not None
+    logged = failed.log_file.read_text()
     assert "Checking failed" in logged and "Traceback" in logged and "OSError" in logged
 
 
