@@ -187,11 +187,11 @@ SCHEDULED = G703Column("scheduled", "C", "Scheduled Value", "Scheduled", Kind.MO
                        lambda s: s.contract_sum_to_date, groups=_in(Group.WORK))
 PREVIOUS = G703Column("previous", "D", "Work Completed from Previous Application", "Previous",
                       Kind.MONEY, _result(lambda r: r.line.previous_work),
-                      lambda s: s.total_previous_work, groups=_in(Group.WORK))
+                      lambda s: s.total_previous_work)
 THIS_PERIOD = G703Column("this_period", "E", "Work Completed This Period", "This Period",
                          Kind.MONEY, _result(lambda r: r.line.work_this_period),
                          lambda s: s.total_work_this_period, field="work",
-                         groups=_in(Group.WORK, Group.RETAINAGE))
+                         groups=_in(Group.WORK))
 
 # Unit-based lines: C, D and E are quantity × unit price, and E is typed as a value.
 UNIT = G703Column("unit", None, "Unit", "Unit", Kind.TEXT, _units(lambda u: u.unit),
@@ -208,7 +208,7 @@ PREVIOUS_QUANTITY = G703Column("previous_quantity", None, "Previous Quantity", "
                                groups=_in(Group.UNITS), needs_units=True)
 PREVIOUS_VALUE = G703Column("previous_value", "D", "Previous Value", "Prev. Value", Kind.MONEY,
                             PREVIOUS.line_value, PREVIOUS.total,
-                            groups=_in(Group.WORK, Group.UNITS))
+                            groups=_in(Group.UNITS))
 PROGRESS = G703Column("progress", None, "Total Progress %", "Total %", Kind.PERCENT,
                       _units(lambda u: u.total_percent), field="percent",
                       groups=_in(Group.WORK, Group.UNITS), needs_units=True)
@@ -217,7 +217,7 @@ NEW_QUANTITY = G703Column("new_quantity", None, "New Quantity", "New Qty", Kind.
                           groups=_in(Group.WORK, Group.UNITS), needs_units=True)
 NEW_VALUE = G703Column("new_value", "E", "New Value", "New Value", Kind.MONEY,
                        THIS_PERIOD.line_value, THIS_PERIOD.total, field="new_value",
-                       groups=_in(Group.WORK, Group.RETAINAGE, Group.UNITS), needs_units=True)
+                       groups=_in(Group.WORK, Group.UNITS), needs_units=True)
 
 # Stored materials billed separately: F and the three figures it comes from.
 PREVIOUS_STORED = G703Column("previous_stored", None, "Previous Materials Stored",
@@ -236,7 +236,7 @@ STORED = G703Column("stored", "F", "Materials Presently Stored", "Stored", Kind.
 COMPLETED = G703Column("completed", "G", "Total Completed and Stored to Date", "To Date",
                        Kind.MONEY, _result(lambda r: r.completed_to_date),
                        lambda s: s.completed_and_stored_to_date,
-                       groups=_in(Group.WORK, Group.STORED))
+                       groups=_in(Group.WORK, Group.STORED, Group.RETAINAGE))
 PERCENT = G703Column("percent", None, "% (G ÷ C)", "G÷C", Kind.PERCENT,
                      _result(lambda r: r.percent_complete), percent_complete, field="percent",
                      groups=_in(Group.WORK))
@@ -274,7 +274,12 @@ def _is_unit(method: Method) -> bool:
 
 def sheet_columns(method: Method, *, stored_separately: bool) -> tuple[G703Column, ...]:
     """The columns a person sees and types into, for the commitment's accounting method; the
-    stored-materials columns only when the commitment bills stored materials separately."""
+    stored-materials columns only when the commitment bills stored materials separately.
+
+    The cells a person types into come first in each narrow-screen group, so that at 80 columns
+    they are in view without scrolling sideways: G ÷ C right after E (it is the other way of
+    typing E). D (previous work) shows in "all" and in the line detail under the grid, the
+    previous value of a unit-based line in the units group."""
     if _is_unit(method):
         work = [UNIT, QUANTITY, UNIT_PRICE, VALUE, PREVIOUS_QUANTITY, PREVIOUS_VALUE, PROGRESS,
                 NEW_QUANTITY, NEW_VALUE]
@@ -282,7 +287,7 @@ def sheet_columns(method: Method, *, stored_separately: bool) -> tuple[G703Colum
     else:
         work, percent = [SCHEDULED, PREVIOUS, THIS_PERIOD], [PERCENT]
     stored = [PREVIOUS_STORED, NEW_STORED, INSTALLED, STORED] if stored_separately else []
-    return (ITEM, DESCRIPTION, *work, *stored, COMPLETED, *percent, BALANCE, RETAINAGE,
+    return (ITEM, DESCRIPTION, *work, *percent, *stored, COMPLETED, BALANCE, RETAINAGE,
             RELEASED)
 
 
@@ -302,3 +307,10 @@ def printed_columns(method: Method) -> tuple[G703Column, ...]:
 def in_group(columns: Iterable[G703Column], group: Group) -> tuple[G703Column, ...]:
     """The columns of a set that a narrow screen shows for `group`, in the set's order."""
     return tuple(column for column in columns if column.shown_in(group))
+
+
+def groups_of(columns: Iterable[G703Column]) -> tuple[Group, ...]:
+    """The narrow-screen groups a column set has, work first and all last."""
+    named = {group for column in columns if column.groups != _EVERY_GROUP
+             for group in column.groups}
+    return (*(group for group in Group if group in named and group is not Group.ALL), Group.ALL)

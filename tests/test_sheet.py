@@ -147,7 +147,7 @@ def test_a_header_in_the_grids_short_labels_is_read_through_the_specification() 
     labels = [column.label for column in g703.sheet_columns(Method.AMOUNT,
                                                               stored_separately=False)]
     assert labels[:5] == ["Item", "Description", "C Scheduled", "D Previous", "E This Period"]
-    text = ",".join(labels) + "\n" + "1,Framing,$100.00,$10.00,$20.00,$30.00,30.00%,$70.00,$3.00,\n"
+    text = ",".join(labels) + "\n" + "1,Framing,$100.00,$10.00,$20.00,30.00%,$30.00,$70.00,$3.00,\n"
 
     report = check_sheet_text(text, retainage=D(10))
 
@@ -499,10 +499,10 @@ def keys(columns: tuple[G703Column, ...]) -> list[str]:
 def test_column_sets_per_method_and_stored_materials() -> None:
     amount = g703.sheet_columns(Method.AMOUNT, stored_separately=False)
     assert [column.label for column in amount] == [
-        "Item", "Description", "C Scheduled", "D Previous", "E This Period", "G To Date", "G÷C",
+        "Item", "Description", "C Scheduled", "D Previous", "E This Period", "G÷C", "G To Date",
         "H Balance", "I Retainage", "Released"]
     stored = g703.sheet_columns(Method.AMOUNT, stored_separately=True)
-    assert keys(stored)[5:9] == ["previous_stored", "new_stored", "installed", "stored"]
+    assert keys(stored)[6:10] == ["previous_stored", "new_stored", "installed", "stored"]
     unit = g703.sheet_columns(Method.UNIT, stored_separately=False)
     assert [column.label for column in unit] == [
         "Item", "Description", "Unit", "Qty", "Unit Price", "C Value", "Prev. Qty",
@@ -516,11 +516,18 @@ def test_column_sets_per_method_and_stored_materials() -> None:
 def test_narrow_screen_groups_keep_item_and_description() -> None:
     columns = g703.sheet_columns(Method.AMOUNT, stored_separately=True)
     assert keys(g703.in_group(columns, Group.RETAINAGE)) == [
-        "item", "description", "this_period", "retainage", "released"]
+        "item", "description", "completed", "retainage", "released"]
     assert keys(g703.in_group(columns, Group.STORED)) == [
         "item", "description", "previous_stored", "new_stored", "installed", "stored",
         "completed"]
     assert g703.in_group(columns, Group.ALL) == columns
+    assert keys(g703.in_group(columns, Group.WORK))[2:] == [
+        "scheduled", "this_period", "percent", "completed", "balance"]
+    assert g703.groups_of(columns) == (Group.WORK, Group.STORED, Group.RETAINAGE, Group.ALL)
+    unit = g703.sheet_columns(Method.UNIT, stored_separately=False)
+    assert keys(g703.in_group(unit, Group.WORK))[2:6] == [
+        "value", "progress", "new_quantity", "new_value"]
+    assert g703.groups_of(unit)[0] is Group.WORK
     assert keys(g703.in_group(g703.sheet_columns(Method.UNIT, stored_separately=False),
                               Group.UNITS))[2:5] == ["unit", "quantity", "unit_price"]
 

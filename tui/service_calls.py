@@ -32,10 +32,11 @@ log = logging.getLogger("payapp")
 class ServiceRefused(Message):
     """The service (or the database) said no; `reason` is written for the person."""
 
-    def __init__(self, what: str, reason: str) -> None:
+    def __init__(self, what: str, reason: str, refusal: Exception | None = None) -> None:
         super().__init__()
         self.what = what
         self.reason = reason
+        self.refusal = refusal  # the refusal itself, for a screen that answers some kinds
 
     @property
     def text(self) -> str:
@@ -108,7 +109,7 @@ def call_service(widget: Widget, what: str, work: Callable[[Session, Actor], T],
             with (writing if writes else reading)(engine) as session:
                 result = work(session, actor_for_login(session, login))
         except Refusal as refusal:
-            widget.post_message(ServiceRefused(what, str(refusal)))
+            widget.post_message(ServiceRefused(what, str(refusal), refusal))
             return
         except Exception as error:  # shown and logged; the app stays up
             widget.post_message(failed(what, error))

@@ -52,3 +52,17 @@ def day(value: date) -> Text:
 
 def status(label: str) -> Text:
     return Text(terminal_safe(label), style=STATUS_STYLES.get(label, ""), no_wrap=True)
+
+
+def fit(pieces: list[Text], width: int, separator: str = "   ") -> Text:
+    """As many whole pieces as fit in `width` cells, in order of importance: a piece that does
+    not fit is left out, never cut (a figure is shown whole or not at all)."""
+    line = Text(no_wrap=True)
+    for piece in pieces:
+        extra = (len(separator) if line.plain else 0) + piece.cell_len
+        if line.cell_len + extra > width:
+            continue
+        if line.plain:
+            line.append(separator)
+        line.append_text(piece)
+    return line

@@ -279,7 +279,7 @@ class SovGrid(ScrollView, can_focus=True):
         Binding("tab", "commit_move(1)", "Commit, next", show=False, id="sov_grid.commit_next"),
         Binding("shift+tab", "commit_move(-1)", "Commit, previous", show=False,
                 id="sov_grid.commit_previous"),
-        Binding("space", "mark", "Mark", id="sov_grid.mark", tooltip="Mark or unmark a line"),
+        Binding("space", "mark", "Mark", show=False, id="sov_grid.mark", tooltip="Mark or unmark a line"),
         Binding("c", "cycle_group", "cols", id=GROUP_BINDING_ID,
                 tooltip="Show the next group of columns"),
     ]
@@ -514,6 +514,10 @@ class SovGrid(ScrollView, can_focus=True):
     def visible_columns(self) -> tuple[str, ...]:
         """Keys of the current group's columns, fixed first."""
         return tuple(c.key for c in self._visible)
+
+    def measured_width(self, key: str) -> int:
+        """The width a column needs for its widest text (shown or not)."""
+        return self._widths[key]
 
     def column_width(self, key: str) -> int:
         """The width a visible column is drawn at now (0 when hidden)."""

@@ -1,0 +1,170 @@
+"""The invoice's attachments: the list, and adding or removing a file (`a`, Delete), offered
+only to someone who may change the invoice. Adding and removing run through the one way to
+the services; the part tells its screen with `FilesChanged` and never moves to another tab."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from data.terminal_text import terminal_safe
+from tui.screens.dialogs import Ask, Choose
+from tui.service_calls import call_service
+from tui.widgets.cells import day, plain
+from tui.widgets.path_suggester import PathSuggester
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from data.services.actors import Actor
+    from data.services.attachments import AttachmentRow
+
+
+def _size(size_bytes: int) -> str:
+    return f"{size_bytes / 1_048_576:,.1f} MB" if size_bytes >= 10_240 else f"{size_bytes:,} B"
+
+
+class FilesPart(Vertical):
+    DEFAULT_CSS = """
+    FilesPart { height: 1fr; }
+    FilesPart DataTable { height: 1fr; }
+    FilesPart #files-hint { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "attach", "Attach", id="files.attach", tooltip="Attach a file"),
+        Binding("delete", "remove", "Remove", id="files.remove",
+                tooltip="Remove the chosen attachment"),
+    ]
+
+    class FilesChanged(Message):
+        """A file was added or removed; `message` says which."""
+
+        def __init__(self, message: str, rows: list[AttachmentRow]) -> None:
+            super().__init__()
+            self.message = message
+            self.rows = rows
+
+    class Working(Message):
+        """Work on a file started; `message` says so."""
+
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(self, invoice_id: int, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.invoice_id = invoice_id
+        self.may_change = False
+        self.rows: list[AttachmentRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(id="attachments-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="files-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns(
+            "File", Text("Size", justify="right"), Text("Pages", justify="right"), "Added", "By")
+
+    def show(self, rows: list[AttachmentRow], *, may_change: bool) -> None:
+        self.rows = rows
+        self.may_change = may_change
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in rows:
+            table.add_row(plain(row.original_name), Text(_size(row.size_bytes), justify="right"),
+                          Text("—" if row.page_count is None else str(row.page_count),
+                               justify="right"),
+                          day(row.uploaded_at.date()), plain(row.uploaded_by), key=str(row.id))
+        if may_change:
+            hint = "a attaches a file; Delete removes the chosen one." if rows \
+                else "No files yet: a attaches one (PDFs are checked first)."
+        else:
+            hint = "Files can be added only while you may change the invoice." if rows \
+                else "No files attached."
+        self.query_one("#files-hint", Static).update(Text(hint))
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "attach":
+            return self.may_change
+        if action == "remove":
+            return self.may_change and bool(self.rows)
+        return True
+
+    # --- adding ----------------------------------------------------------------------------
+
+    def action_attach(self) -> None:
+        def check(text: str) -> str | None:
+            path = Path(os.path.expanduser(text.strip()))
+            return None if path.is_file() else f"{path} is not a file"
+
+        def add(answer: str | None) -> None:
+            if answer:
+                self.post_message(self.Working(f"Adding {Path(answer.strip()).name}… "
+                                         "(PDFs are checked first)"))
+                self._add(Path(os.path.expanduser(answer.strip())))
+
+        self.app.push_screen(Ask("File to attach (→ completes the path):", "~/",
+                                 suggester=PathSuggester(), check=check), add)
+
+    def _add(self, path: Path) -> None:
+        from data.config import locations
+        from data.services.attachments import (
+            add_attachment,
+            list_attachments,
+            max_attachment_bytes,
+        )
+
+        invoice_id = self.invoice_id
+
+        def work(session: Session, actor: Actor) -> tuple[str, list[AttachmentRow]]:
+            row = add_attachment(session, actor, invoice_id, path,
+                                 store=locations().attachments_dir,
+                                 max_bytes=max_attachment_bytes())
+            rows = list_attachments(session, actor, invoice_id)
+            return f"Attached {terminal_safe(row.original_name)}.", rows
+
+        call_service(self, "Attaching the file", work,
+                     lambda done: self.FilesChanged(*done), writes=True, group="files")
+
+    # --- removing --------------------------------------------------------------------------
+
+    def action_remove(self) -> None:
+        table = self.query_one(DataTable)
+        if not self.rows or table.row_count == 0:
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        row = next((a for a in self.rows if str(a.id) == key), None)
+        if row is None:
+            return
+
+        def answer(choice: str | None) -> None:
+            if choice == "remove" and row is not None:
+                self._remove(row)
+
+        self.app.push_screen(Choose(f"Remove {terminal_safe(row.original_name)} from this "
+                                    "invoice?", [("remove", "Remove"), ("cancel", "Cancel")]),
+                             answer)
+
+    def _remove(self, row: AttachmentRow) -> None:
+        from data.config import locations
+        from data.services.attachments import list_attachments, remove_attachment
+
+        invoice_id = self.invoice_id
+
+        def work(session: Session, actor: Actor) -> tuple[str, list[AttachmentRow]]:
+            remove_attachment(session, actor, row.id,
+                              store=locations().attachments_dir)
+            rows = list_attachments(session, actor, invoice_id)
+            return f"Removed {terminal_safe(row.original_name)}.", rows
+
+        call_service(self, "Removing the file", work,
+                     lambda done: self.FilesChanged(*done), writes=True, group="files")
