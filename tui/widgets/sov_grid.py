@@ -279,7 +279,8 @@ class SovGrid(ScrollView, can_focus=True):
         Binding("tab", "commit_move(1)", "Commit, next", show=False, id="sov_grid.commit_next"),
         Binding("shift+tab", "commit_move(-1)", "Commit, previous", show=False,
                 id="sov_grid.commit_previous"),
-        Binding("space", "mark", "Mark", show=False, id="sov_grid.mark", tooltip="Mark or unmark a line"),
+        Binding("space", "mark", "Mark", show=False, id="sov_grid.mark",
+                tooltip="Mark or unmark a line"),
         Binding("c", "cycle_group", "cols", id=GROUP_BINDING_ID,
                 tooltip="Show the next group of columns"),
     ]
