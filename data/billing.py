@@ -88,6 +88,10 @@ class Problem(StrEnum):
     RELEASE_EXCEEDS_HELD = "release exceeds retainage held"
     INSTALLED_EXCEEDS_STORED = "installed materials exceed materials stored"
     NEGATIVE_STORED = "negative stored materials"
+    # Completed to date (G, or the work in it, D + E) past zero: below it on an ordinary line,
+    # above it on a deductive one (negative scheduled value), whose figures run from 0 down to C.
+    NEGATIVE_COMPLETED = "completed to date below zero"
+    CREDIT_ABOVE_ZERO = "completed to date above zero on a deductive line"
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,11 @@ def compute_line(line: LineInput, *, work_rate: Decimal | None = None,
     h = c - g
     if (c >= 0 and g > c) or (c < 0 and g < c):
         problems.append(Problem.OVERBILLED)
+    work_to_date = line.previous_work + line.work_this_period
+    if c >= 0 and (g < 0 or work_to_date < 0):
+        problems.append(Problem.NEGATIVE_COMPLETED)
+    if c < 0 and (g > 0 or work_to_date > 0):
+        problems.append(Problem.CREDIT_ABOVE_ZERO)
 
     rate = line.work_rate if work_rate is None else work_rate
     retained_work = _percent_of(rate, line.work_this_period)

@@ -19,6 +19,8 @@ from data.money import (
     HUNDRED,
     MoneyError,
     format_money,
+    format_percent,
+    format_quantity,
     parse_money,
     parse_percent,
     parse_quantity,
@@ -26,6 +28,17 @@ from data.money import (
 )
 from data.services.invoice_changes import GeneralInfo, LineEntry
 from data.services.invoice_views import InvoiceView, SheetLine
+from data.wording import overbilled_sentence, refusal_sentence
+
+# What a typed value may never do to its line: such a value is refused and the old one kept.
+# (Overbilling is only flagged here; the project setting that forbids it is the save's to apply.)
+# The first that applies is the one said (stored materials first: they move completed to date).
+BLOCKING_PROBLEMS = (
+    billing.Problem.INSTALLED_EXCEEDS_STORED,
+    billing.Problem.NEGATIVE_STORED,
+    billing.Problem.NEGATIVE_COMPLETED,
+    billing.Problem.CREDIT_ABOVE_ZERO,
+)
 
 
 class EntryError(ValueError):
@@ -89,6 +102,12 @@ class DraftInvoice:
                    if unit_line.quantity else Decimal(0))
         value = self.line_result(sov_line_id).line.work_this_period
         return quantity, percent, unit_line.value_of(quantity) != value
+
+    def overbilled_lines(self) -> list[str]:
+        """The lines billed past their scheduled value, one phrase each, for the confirmation
+        before sending: `line 3 (Framing) is billed $1,200.00 past its scheduled value`."""
+        return [overbilled_sentence(r)
+                for r in self._result.problem_lines(billing.Problem.OVERBILLED)]
 
     # --- typing ----------------------------------------------------------------------------
 
@@ -170,16 +189,15 @@ class DraftInvoice:
         before = self._typed.get(sov_line_id)
         self._typed[sov_line_id] = typed
         result = self._compute()
-        problems = result.lines[self._index[sov_line_id]].problems
-        blocking = [p for p in problems if p in (billing.Problem.INSTALLED_EXCEEDS_STORED,
-                                                  billing.Problem.NEGATIVE_STORED)]
+        line_result = result.lines[self._index[sov_line_id]]
+        blocking = [p for p in BLOCKING_PROBLEMS if p in line_result.problems]
         if blocking:
             if before is None:
                 del self._typed[sov_line_id]
             else:
                 self._typed[sov_line_id] = before
-            item = self._lines[sov_line_id].result.line.item_no
-            raise EntryError(f"line {item}: {blocking[0].value}; the old value is kept")
+            raise EntryError(f"{refusal_sentence(line_result, blocking[0])}; "
+                             "the old value is kept")
         self._result = result
 
     def _release(self, line: SheetLine, amount: Decimal) -> Decimal:
@@ -249,15 +267,20 @@ class DraftInvoice:
 
 
 def _line_figures(line: SheetLine) -> dict[str, str]:
+    """A line's figures as the rest of the product shows them ($1,234.50, 12.5 SF, 40.00%)."""
     li = line.result.line
-    figures = {
+    figures: dict[str, str] = {}
+    if line.units is not None:
+        figures["new quantity"] = " ".join(
+            filter(None, (format_quantity(line.units.new_quantity), line.units.unit)))
+    figures |= {
         "work this period": format_money(li.work_this_period),
         "new stored materials": format_money(li.new_stored),
         "stored materials installed": format_money(li.stored_installed),
         "release requested": format_money(li.release_requested),
     }
-    if line.units is not None:
-        figures["new quantity"] = str(line.units.new_quantity)
+    percent = line.result.percent_complete
+    figures["percent complete"] = "—" if percent is None else format_percent(percent)
     return figures
 
 
@@ -266,9 +289,9 @@ def changes_between(old: InvoiceView, new: InvoiceView) -> list[str]:
     changes: list[str] = []
     for label, before, after in (
         ("invoice number", old.invoice_number or "—", new.invoice_number or "—"),
-        ("billing date", f"{old.billing_date}", f"{new.billing_date}"),
-        ("period start", f"{old.period_start}", f"{new.period_start}"),
-        ("period end", f"{old.period_end}", f"{new.period_end}"),
+        ("billing date", f"{old.billing_date:%b %d, %Y}", f"{new.billing_date:%b %d, %Y}"),
+        ("period start", f"{old.period_start:%b %d, %Y}", f"{new.period_start:%b %d, %Y}"),
+        ("period end", f"{old.period_end:%b %d, %Y}", f"{new.period_end:%b %d, %Y}"),
         ("status", old.status_label, new.status_label),
     ):
         if before != after:
