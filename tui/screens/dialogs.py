@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -18,6 +19,7 @@ from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, Static
 
 from data.terminal_text import terminal_safe
+from tui.widgets.form import fit_scroll
 
 _DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -103,12 +105,18 @@ class Ask(ModalScreen[str | None]):
 
 
 class Report(ModalScreen[None]):
-    """Lines to read, then any key closes it."""
+    """Lines to read. They wrap, never cut; what does not fit scrolls (↑ ↓ PgUp PgDn Home End),
+    so that at 80×24 every line can be reached. Esc, Enter or q closes it."""
 
     DEFAULT_CSS = _DIALOG_CSS.format(name="Report") + """
-    Report VerticalScroll { height: auto; max-height: 20; }
+    Report > Vertical { max-height: 100%; padding: 0 1; }
+    Report #report-lines { height: auto; max-height: 14; }
+    Report #report-lines:focus { background-tint: $foreground 3%; }
+    Report #report-footer { margin-top: 1; }
     """
-    BINDINGS = [Binding("escape,enter", "dismiss(None)", "Close", id="report.close")]
+    BINDINGS = [
+        Binding("escape,enter,q", "dismiss(None)", "Close", id="report.close"),
+    ]
 
     def __init__(self, title: str, lines: Sequence[str], footer: str = "") -> None:
         super().__init__()
@@ -117,11 +125,33 @@ class Report(ModalScreen[None]):
         self.footer = footer
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(Text(terminal_safe(self.title_text), style="bold"))
-            with VerticalScroll():
+        with Vertical(id="report-box"):
+            yield Static(Text(terminal_safe(self.title_text, multiline=True), style="bold"),
+                         id="report-title")
+            with VerticalScroll(id="report-lines"):
                 for line in self.lines:
-                    yield Static(Text(f"• {terminal_safe(line)}"))
-            if self.footer:
-                yield Static(Text(terminal_safe(self.footer, multiline=True), style="italic"))
-            yield Label(Text("Enter or Esc to close", style="dim"))
+                    yield Static(_bullet(terminal_safe(line, multiline=True)))
+                if self.footer:
+                    yield Static(Text(terminal_safe(self.footer, multiline=True),
+                                      style="italic"), id="report-footer")
+            yield Static(Text("Esc, Enter or q to close · ↑ ↓ PgUp PgDn Home End to scroll",
+                              style="dim"), id="report-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#report-lines", VerticalScroll).focus()
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        fit_scroll(self, self.query_one("#report-box"), self.query_one("#report-lines"))
+
+
+def _bullet(line: str) -> Table:
+    """A bullet with a hanging indent: a wrapped line starts under the text, not the bullet."""
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(width=1, no_wrap=True)
+    grid.add_column(ratio=1, overflow="fold")
+    grid.add_row("•", Text(line))
+    return grid
