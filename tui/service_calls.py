@@ -79,7 +79,13 @@ def log_file() -> Path | None:
 
 
 def describe(error: BaseException) -> str:
-    """One short line naming an unexpected error, for the person (the traceback is logged)."""
+    """One short line naming an unexpected error, for the person (the traceback is logged).
+
+    A database error wrapped by SQLAlchemy is named by the driver's own error: SQLAlchemy's
+    text starts with its hints ("raised as a result of Query-invoked autoflush...")."""
+    cause = getattr(error, "orig", None)
+    if isinstance(cause, BaseException):
+        error = cause
     text = str(error).strip().splitlines()
     first = text[0] if text else ""
     return f"{type(error).__name__}: {first[:120]}" if first else type(error).__name__

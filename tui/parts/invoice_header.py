@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from data.terminal_text import terminal_safe
+from data.wording import word
 from tui.widgets.cells import day, fit, money, status
 
 if TYPE_CHECKING:
@@ -30,7 +31,10 @@ class InvoiceHeader(Widget):
         view, general = draft.view, draft.general
         dim = "dim"
         rejected = sum(1 for line in view.lines if line.review == "rejected")
-        self._title = Text(terminal_safe(view.title), style="bold")
+        # The invoice's number first: a narrow screen cuts the commitment's title, not it.
+        label = word("Invoice #", view.point_of_view)
+        self._title = Text(terminal_safe(f"{label}{view.position} · {view.commitment_number} "
+                                         f"{view.commitment_title}"), style="bold")
         self._state = [status(view.status_label)]
         if draft.dirty:
             self._state.append(Text("unsaved changes", style="bold yellow"))
