@@ -57,7 +57,9 @@ def fit_scroll(screen: Widget, box: Widget, scroll: Widget) -> None:
     that the lines around it (title, key hint) always stay on screen and the rest scrolls."""
     around = sum(child.outer_size.height for child in box.children
                  if child is not scroll and child.display)
-    room = screen.size.height - box.styles.gutter.height - around
+    beside = sum(child.outer_size.height for child in screen.children  # the footer
+                 if child is not box and child.display)
+    room = screen.size.height - beside - box.styles.gutter.height - around
     scroll.styles.max_height = max(3, room)
 
 
