@@ -170,6 +170,10 @@ class Summary:
     total_balance_to_finish: Decimal  # column H
     total_released: Decimal
     total_retained_this_period: Decimal
+    # The stored-materials sub-columns F comes from (previous + new - installed).
+    total_previous_stored: Decimal = ZERO
+    total_new_stored: Decimal = ZERO
+    total_installed: Decimal = ZERO
 
     @property
     def net_change_by_change_orders(self) -> Decimal:  # 2
@@ -364,6 +368,9 @@ def compute_invoice(lines: Sequence[LineInput], *, previous_certificates: Decima
         total_balance_to_finish=total_h,
         total_released=released,
         total_retained_this_period=retained_now,
+        total_previous_stored=sum((ln.previous_stored for ln in lines), ZERO),
+        total_new_stored=sum((ln.new_stored for ln in lines), ZERO),
+        total_installed=sum((ln.stored_installed for ln in lines), ZERO),
     )
     return Invoice(lines=results, summary=summary, rule_applied=rule)
 

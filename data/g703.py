@@ -222,13 +222,13 @@ NEW_VALUE = G703Column("new_value", "E", "New Value", "New Value", Kind.MONEY,
 # Stored materials billed separately: F and the three figures it comes from.
 PREVIOUS_STORED = G703Column("previous_stored", None, "Previous Materials Stored",
                              "Prev. Stored", Kind.MONEY, _result(lambda r: r.line.previous_stored),
-                             groups=_in(Group.STORED))
+                             lambda s: s.total_previous_stored, groups=_in(Group.STORED))
 NEW_STORED = G703Column("new_stored", None, "New Materials Stored", "New Stored", Kind.MONEY,
-                        _result(lambda r: r.line.new_stored), field="new_stored",
-                        groups=_in(Group.STORED))
+                        _result(lambda r: r.line.new_stored), lambda s: s.total_new_stored,
+                        field="new_stored", groups=_in(Group.STORED))
 INSTALLED = G703Column("installed", None, "Stored Materials Installed", "Installed",
                        Kind.MONEY, _result(lambda r: r.line.stored_installed),
-                       field="installed", groups=_in(Group.STORED))
+                       lambda s: s.total_installed, field="installed", groups=_in(Group.STORED))
 STORED = G703Column("stored", "F", "Materials Presently Stored", "Stored", Kind.MONEY,
                     _result(lambda r: r.materials_presently_stored), lambda s: s.total_stored,
                     groups=_in(Group.STORED))

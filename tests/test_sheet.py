@@ -487,7 +487,7 @@ def test_line_values_and_totals_come_from_billing_not_from_labels() -> None:
     assert totals["retainage"] == summary.total_retainage == D("2527.60")
     assert totals["completed"] == summary.completed_and_stored_to_date
     assert totals["description"] == g703.TOTAL_CAPTION
-    assert totals["new_stored"] is None and totals["quantity"] is None
+    assert totals["new_stored"] == D(0) and totals["quantity"] is None
     assert g703.QUANTITY.line_text(figures) == ""  # no units on an amount-based line
     assert not g703.NEW_QUANTITY.editable_on(figures) and g703.THIS_PERIOD.editable_on(figures)
 
@@ -560,3 +560,19 @@ def test_payapps_own_sheet_written_with_the_columns_passes_its_own_checker() -> 
     assert notes(report) == [(2, "3", "I", D("2527.60"), D("2527.59"), 2)]
     assert report.summary.total_retainage == second.summary.total_retainage
     assert g702(report)["8"] == second.summary.current_payment_due
+
+
+def test_the_stored_materials_columns_have_totals() -> None:
+    """The totals row of the stored group adds up previous, new and installed materials too,
+    and F is previous + new - installed."""
+    from data.billing import LineInput, compute_invoice
+
+    lines = [LineInput(item_no="1", description="Panels", scheduled_value=D("1000.00"),
+                       previous_stored=D("300.00"), new_stored=D("50.00"),
+                       stored_installed=D("100.00")),
+             LineInput(item_no="2", description="Wire", scheduled_value=D("500.00"),
+                       previous_stored=D("20.00"), new_stored=D("5.00"))]
+    summary = compute_invoice(lines).summary
+    assert [g703.PREVIOUS_STORED.total_text(summary), g703.NEW_STORED.total_text(summary),
+            g703.INSTALLED.total_text(summary), g703.STORED.total_text(summary)] == [
+        "$320.00", "$55.00", "$100.00", "$275.00"]
