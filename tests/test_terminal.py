@@ -67,7 +67,7 @@ def test_demo_home_screen_and_an_invoice_in_tmux(terminal: Callable[..., str]) -
     assert "Invites" in home and "Quit" in home  # the footer shows the bindings
 
     _tmux("send-keys", "-t", session, "Enter")
-    _wait_for(session, "SC-2417-016 Electrical · Invoice #3")
+    _wait_for(session, "Invoice #3 · SC-2417-016 Electrical")
     _wait_for(session, "Mobilization")
 
     _tmux("send-keys", "-t", session, "s")
@@ -97,17 +97,17 @@ def test_contact_types_two_amounts_and_sends_in_tmux(terminal: Callable[..., str
     session = terminal("demo")
     _wait_for(session, "Erin Walsh (erin)")
     _send(session, "Enter")
-    _wait_for(session, "Ctrl+S saves")  # the invoice is on screen, the cursor on line 1
+    _wait_for(session, "Ctrl+E sends")  # the invoice is on screen, the cursor on line 1
     # The cursor starts on E (This Period) of line 1: down to line 2, type, Enter; again.
     # Line 8 moves by what was billed less 10 % retainage: 103,278.20 + 2,250.00 + 1,111.10.
     _send(session, "Down")
     time.sleep(0.3)  # a person's pause: keys typed in the same instant may be reordered
     _send(session, "2500", "Enter")
-    _wait_for(session, "Payment due $105,528.20")
+    _wait_for(session, "Due $105,528.20")
     _send(session, "Down")
     time.sleep(0.3)
     _send(session, "1,234.56", "Enter")
-    _wait_for(session, "Payment due $106,639.30")
+    _wait_for(session, "Due $106,639.30")
     _send(session, "C-e")
     _wait_for(session, "Send invoice #3 for review?")
     _send(session, "s")

@@ -39,10 +39,11 @@ class InvoiceHeader(Widget):
         if draft.dirty:
             self._state.append(Text("unsaved changes", style="bold yellow"))
         if rejected:
-            self._state.append(Text(f"{rejected} line(s) rejected ✗", style="bold red"))
+            self._state.append(Text(f"✗ {rejected} rejected", style="bold red"))
         if not editable:
             self._state.append(Text("read-only", style=dim))
-        self._state.append(Text.assemble(("Payment ", dim), view.payment_label))
+        if view.payment_label != "—":  # only an approved invoice has a payment status
+            self._state.append(Text.assemble(("Payment ", dim), view.payment_label))
         number = general.invoice_number if general.invoice_number is not None \
             else view.invoice_number
         self._general = [
