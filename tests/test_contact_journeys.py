@@ -5,23 +5,22 @@ Each test checks what the screen shows and what the database holds afterwards. T
 subcontract SC-2417-016, whose invoice #3 is in Revise & Resubmit with line 7 rejected; Dan is
 the contact of the unit-based SC-2417-031, whose invite for this month is not answered yet; Pat
 administers the project.
+
+Cells are read by the column keys of data/g703.py (see tests/invoice_pilot.py).
 """
 
 from __future__ import annotations
 
-import io
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
-from rich.console import Console
 from rich.text import Text
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from textual.coordinate import Coordinate
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static, TabbedContent
+from textual.widgets import DataTable, Input, TabbedContent
 
 from data.db import writing
 from data.models import (
@@ -36,102 +35,48 @@ from data.models import (
 )
 from data.services.actors import actor_for_login
 from data.services.invoice_changes import LineEntry, save_lines
-from tests.conftest import DEMO_TODAY
-from tui.app import PayApp
+from data.wording import SAVED, SENT_FOR_REVIEW
+from tests.invoice_pilot import (
+    CONCRETE,
+    ELECTRICAL,
+    cell,
+    goto,
+    header,
+    make_app,
+    message,
+    money,
+    open_erins_invoice_3,
+    row_key,
+    settle,
+    sov_line_id,
+    top,
+    totals,
+    type_into,
+)
+from tui.parts.files_part import FilesPart
+from tui.parts.invoice_sheet import TOTALS
 from tui.screens.dialogs import Ask, Choose, Report
 from tui.screens.home import HomeScreen
 from tui.screens.invoice import InvoiceScreen
-from tui.widgets.cell_editor import CellEditor
 
-ELECTRICAL = "SC-2417-016"
-CONCRETE = "SC-2417-031"
 D = Decimal
 CENT = D("0.01")
 SIZE = (120, 32)
+CHANGED = "Changed; not saved yet (Ctrl+S saves)."
 
-# --- the app -----------------------------------------------------------------------------------
-
-
-def _app(engine: Engine, login: str) -> PayApp:
-    return PayApp(engine, login=login, demo=True, today=lambda: DEMO_TODAY)
-
-
-def _top(app: PayApp) -> object:
-    """The active screen, as a plain object: mypy would otherwise keep an earlier
-    isinstance() narrowing of app.screen after a key press changed it."""
-    return app.screen
-
-
-async def _settle(pilot: Pilot[Any]) -> None:
-    """Wait for the database workers and whatever they start when they finish (a save starts
-    a load, which shows the invoice)."""
-    for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-
-async def _open_erins_invoice_3(pilot: Pilot[Any]) -> InvoiceScreen:
-    await _settle(pilot)
-    await pilot.press("enter")  # erin starts on her invoices, the newest (#3) first
-    await _settle(pilot)
-    screen = pilot.app.screen
-    assert isinstance(screen, InvoiceScreen) and screen.view is not None
-    assert (screen.view.commitment_number, screen.view.position) == (ELECTRICAL, 3)
-    return screen
-
-
-def _sov_line_id(screen: InvoiceScreen, item: str) -> int:
-    assert screen.view is not None
-    return next(ln.sov_line_id for ln in screen.view.lines if ln.result.line.item_no == item)
-
-
-def _column(screen: InvoiceScreen, label: str) -> int:
-    return [c.label for c in screen.grid.columns_spec].index(label)
-
-
-def _goto(screen: InvoiceScreen, item: str, label: str) -> None:
-    grid = screen.grid
-    row = grid.get_row_index(str(_sov_line_id(screen, item)))
-    grid.cursor_coordinate = Coordinate(row, _column(screen, label))
-
-
-def _cell(screen: InvoiceScreen, item: str, label: str) -> str:
-    grid = screen.grid
-    value = grid.get_cell(str(_sov_line_id(screen, item)), label or "mark")
-    return value.plain if isinstance(value, Text) else str(value)
-
-
-async def _type(pilot: Pilot[Any], screen: InvoiceScreen, item: str, label: str,
-                text: str) -> None:
-    """Put the cursor on a cell and type `text` into it, then Enter."""
-    _goto(screen, item, label)
-    await pilot.pause()
-    await pilot.press(*text, "enter")
-    await pilot.pause()
-
-
-def _message(screen: InvoiceScreen) -> tuple[str, bool]:
-    """The status line's text, and whether it reports a problem."""
-    widget = screen.query_one("#message", Static)
-    return str(widget.render()), widget.has_class("error")
-
-
-def _totals(screen: InvoiceScreen) -> str:
-    return str(screen.query_one("#totals", Static).render())
-
-
-def _general(screen: InvoiceScreen) -> str:
-    """The general-information panel (a Rich table) as plain text."""
-    console = Console(width=200, record=True, file=io.StringIO())
-    console.print(screen.query_one("#general", Static).content)
-    return console.export_text()
+# --- the screen --------------------------------------------------------------------------------
 
 
 def _assert_saved(screen: InvoiceScreen) -> None:
     """The screen says the invoice was saved and shows it as saved."""
-    assert _message(screen) == ("Saved.", False)
+    assert message(screen) == (SAVED, False)
     assert screen.draft is not None and not screen.draft.dirty
-    assert "(unsaved changes)" not in _general(screen)
+    assert "unsaved changes" not in header(screen)
+
+
+def _locked(screen: InvoiceScreen) -> tuple[str, bool]:
+    assert screen.view is not None
+    return f"This invoice is {screen.view.status_label}: it cannot be changed now.", True
 
 
 def _table_texts(table: DataTable[Any]) -> list[list[str]]:
@@ -179,32 +124,30 @@ def _retained(amount: Decimal, rate: Decimal) -> Decimal:
     return (amount * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def _money(value: Decimal) -> str:
-    return f"${value:,.2f}"
-
-
 # --- 1 and 2: the invite -----------------------------------------------------------------------
 
 
 async def test_dan_answers_yes_and_his_new_invoice_opens(sqlite_demo_engine: Engine) -> None:
     engine = sqlite_demo_engine
     assert _invoice(engine, CONCRETE, 3) is None
-    app = _app(engine, "dan")
+    app = make_app(engine, "dan")
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         home = app.screen
         assert isinstance(home, HomeScreen)
         invites = _table_texts(home.query_one("#invites-table", DataTable))
-        assert invites[0][0].startswith(CONCRETE) and invites[0][6] == "Not answered"
+        answers = list(home.query_one("#invites-table", DataTable).get_column("answer"))
+        assert invites[0][0].startswith(CONCRETE) and answers[0].plain == "Not answered"
         await pilot.press("y")
-        await _settle(pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, InvoiceScreen) and screen.view is not None
         assert screen.view.commitment_number == CONCRETE and screen.view.position == 3
         assert screen.view.status_label == "Draft" and screen.view.editable
         assert "Invoice #3" in str(screen.sub_title)
-        assert "Draft" in _general(screen)
-        assert screen.grid.row_count == 11  # ten SOV lines and the totals
+        assert "Draft" in header(screen) and "Invoice #3" in header(screen)
+        assert len(screen.grid.row_keys) == 11  # ten SOV lines and the totals
+        assert screen.grid.row_keys[-1] == TOTALS
 
     invoice = _saved_invoice(engine, CONCRETE, 3)
     assert invoice.status == "draft"
@@ -216,22 +159,22 @@ async def test_dan_answers_yes_and_his_new_invoice_opens(sqlite_demo_engine: Eng
 
 async def test_dan_answers_no_then_changes_his_mind(sqlite_demo_engine: Engine) -> None:
     engine = sqlite_demo_engine
-    app = _app(engine, "dan")
+    app = make_app(engine, "dan")
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("n")
-        await _settle(pilot)
+        await settle(pilot)
         home = app.screen
         assert isinstance(home, HomeScreen)
         said = [n.message for n in app._notifications]
         assert any(m.startswith("Thank you: you will not bill this period") for m in said)
-        invites = _table_texts(home.query_one("#invites-table", DataTable))
-        assert invites[0][6] == "No"
+        answers = list(home.query_one("#invites-table", DataTable).get_column("answer"))
+        assert answers[0].plain == "No"
         assert _invite_response(engine, CONCRETE) == "no"
         assert _invoice(engine, CONCRETE, 3) is None
 
         await pilot.press("i", "y")  # back to the invites, then Yes after all
-        await _settle(pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, InvoiceScreen) and screen.view is not None
         assert (screen.view.commitment_number, screen.view.position) == (CONCRETE, 3)
@@ -249,9 +192,9 @@ async def test_erin_fills_saves_and_sends_her_invoice(sqlite_demo_engine: Engine
     before = _saved_invoice(engine, ELECTRICAL, 3)
     with Session(engine) as session:
         emails_before = len(session.exec(select(OutboxEmail)).all())
-    app = _app(engine, "erin")
+    app = make_app(engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _open_erins_invoice_3(pilot)
+        screen = await open_erins_invoice_3(pilot)
         assert screen.view is not None
         loaded_due = screen.view.summary.current_payment_due
         assert loaded_due == D("103278.20")
@@ -259,23 +202,24 @@ async def test_erin_fills_saves_and_sends_her_invoice(sqlite_demo_engine: Engine
                       if ln.result.line.item_no == "8")
         assert (line_8.scheduled_value, line_8.previous_work) == (D("43210.50"), D("8642.10"))
 
-        await _type(pilot, screen, "2", "E This Period", "2500")
-        await _type(pilot, screen, "5", "E This Period", "9648")
-        await _type(pilot, screen, "8", "G÷C", "50")  # 50 % complete to date: E back-solved
-        assert _message(screen) == ("Changed; not saved yet (Ctrl+S to save).", False)
+        await type_into(pilot, screen, "2", "this_period", "2500")
+        await type_into(pilot, screen, "5", "this_period", "9648")
+        await type_into(pilot, screen, "8", "percent", "50")  # 50 % to date: E back-solved
+        assert message(screen) == (CHANGED, False)
         line_8_work = D("21605.25") - D("8642.10")  # half of $43,210.50, less what was billed
-        assert _cell(screen, "8", "E This Period") == _money(line_8_work) == "$12,963.15"
-        assert "(unsaved changes)" in _general(screen)
+        assert cell(screen, "8", "this_period") == money(line_8_work) == "$12,963.15"
+        assert cell(screen, "8", "percent") == "50.00%"
+        assert "unsaved changes" in header(screen)
 
         await pilot.press("ctrl+s")
-        await _settle(pilot)
+        await settle(pilot)
         _assert_saved(screen)
         # Each new amount earns its value less the 10 % retainage, rounded per line.
         due = loaded_due
         for work in (D("2500.00"), D("9648.00"), line_8_work):
             due += work - _retained(work, D(10))
         assert due == D("125878.23")
-        assert _totals(screen).startswith(f"Payment due {_money(due)} ")
+        assert totals(screen).startswith(f"Due {money(due)} ")
 
         saved = _saved_lines(engine, before.id)
         assert (saved["2"].work_cents, saved["5"].work_cents, saved["8"].work_cents) == (
@@ -285,28 +229,26 @@ async def test_erin_fills_saves_and_sends_her_invoice(sqlite_demo_engine: Engine
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert isinstance(app.screen, Choose)
+        assert money(due) in app.screen.question
         await pilot.press("s")
-        await _settle(pilot)
-        assert _top(app) is screen and screen.view is not None
+        await settle(pilot)
+        assert top(app) is screen and screen.view is not None
         assert screen.view.status_label == "Under Review" and not screen.view.editable
-        assert _message(screen) == ("Sent for review; the administrators were notified.", False)
-        assert "(read-only)" in _general(screen)
+        assert message(screen) == (SENT_FOR_REVIEW, False)
+        assert "read-only" in header(screen)
 
-        # The "s" that answered the dialog also showed the Summary tab
-        # (test_answering_send_with_s_keeps_the_lines_on_screen): back to the lines.
-        await pilot.press("l")
-        await pilot.pause()
+        # The "s" that answered the dialog did not reach the screen: the lines are still shown.
+        assert screen.query_one(TabbedContent).active == "sov"
         assert app.focused is screen.grid
-        _goto(screen, "2", "E This Period")
+        await goto(pilot, screen, "2", "this_period")
+        await pilot.press("5")  # a digit: no editing, and a word why
         await pilot.pause()
-        await pilot.press("5")  # a digit: no editor (and no word: see the test after this)
-        await pilot.pause()
-        assert not screen.query(CellEditor)
+        assert not screen.grid.editing
+        assert message(screen) == _locked(screen)
         await pilot.press("enter")
         await pilot.pause()
-        assert not screen.query(CellEditor)
-        locked = f"This invoice is {screen.view.status_label}: it cannot be changed now."
-        assert _message(screen) == (locked, True)
+        assert not screen.grid.editing
+        assert cell(screen, "2", "this_period") == "$2,500.00"
 
     after = _saved_invoice(engine, ELECTRICAL, 3)
     assert after.status == "under_review"
@@ -319,34 +261,43 @@ async def test_erin_fills_saves_and_sends_her_invoice(sqlite_demo_engine: Engine
 
 async def test_a_digit_typed_on_a_read_only_invoice_says_why_nothing_happens(
         sqlite_demo_engine: Engine) -> None:
-    app = _app(sqlite_demo_engine, "erin")
+    app = make_app(sqlite_demo_engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("down", "enter")  # invoice #2, approved and paid
-        await _settle(pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, InvoiceScreen) and screen.view is not None
         assert screen.view.position == 2 and not screen.view.editable
+        before = cell(screen, "2", "this_period")
+        await goto(pilot, screen, "2", "this_period")
         await pilot.press("5")
         await pilot.pause()
-        assert not screen.query(CellEditor)
-        locked = f"This invoice is {screen.view.status_label}: it cannot be changed now."
-        assert _message(screen) == (locked, True)
+        assert not screen.grid.editing
+        assert message(screen) == _locked(screen)
+        assert cell(screen, "2", "this_period") == before
 
 
-async def test_the_cell_editor_takes_its_editing_keys(sqlite_demo_engine: Engine) -> None:
-    app = _app(sqlite_demo_engine, "erin")
+async def test_the_cell_takes_its_editing_keys(sqlite_demo_engine: Engine) -> None:
+    app = make_app(sqlite_demo_engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _open_erins_invoice_3(pilot)
-        _goto(screen, "2", "E This Period")
-        await pilot.pause()
+        screen = await open_erins_invoice_3(pilot)
+        await goto(pilot, screen, "2", "this_period")
         await pilot.press("2", "5")
         await pilot.pause()
-        editor = screen.query_one(CellEditor)
-        assert app.focused is editor and editor.value == "25"
+        grid = screen.grid
+        assert grid.editing and grid.edit_text == "25"
+        assert app.focused is grid  # typed in the cell: no input widget took the focus
         await pilot.press("backspace", "0", "0", "enter")  # a typo corrected: 200
         await pilot.pause()
-        assert _cell(screen, "2", "E This Period") == "$200.00"
+        assert not grid.editing
+        assert cell(screen, "2", "this_period") == "$200.00"
+
+        await goto(pilot, screen, "5", "this_period")
+        await pilot.press("7", "7", "escape")  # cancelled: the old value stays
+        await pilot.pause()
+        assert not grid.editing and cell(screen, "5", "this_period") == "$0.00"
+        assert message(screen) == ("Change cancelled; the old value is kept.", False)
 
 
 def _forbid_overbilling(engine: Engine) -> None:
@@ -359,16 +310,17 @@ def _forbid_overbilling(engine: Engine) -> None:
 async def test_answering_send_with_s_keeps_the_lines_on_screen(
         sqlite_demo_engine: Engine) -> None:
     _forbid_overbilling(sqlite_demo_engine)
-    app = _app(sqlite_demo_engine, "erin")
+    app = make_app(sqlite_demo_engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _open_erins_invoice_3(pilot)
-        await _type(pilot, screen, "3", "E This Period", "100")  # overbilled: refused
+        screen = await open_erins_invoice_3(pilot)
+        await type_into(pilot, screen, "3", "this_period", "100")  # overbilled: refused
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert isinstance(app.screen, Choose)
         await pilot.press("s")
-        await _settle(pilot)
-        assert _message(screen)[0].startswith("Not saved:")
+        await settle(pilot)
+        text, error = message(screen)
+        assert error and "does not allow overbilling" in text and text.endswith(": 3")
         assert screen.query_one(TabbedContent).active == "sov"
         assert app.focused is screen.grid
 
@@ -382,11 +334,11 @@ def _unit_value(quantity: Decimal, price: Decimal) -> Decimal:
 
 async def test_dan_bills_by_quantity(sqlite_demo_engine: Engine) -> None:
     engine = sqlite_demo_engine
-    app = _app(engine, "dan")
+    app = make_app(engine, "dan")
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("y")
-        await _settle(pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, InvoiceScreen) and screen.view is not None
         units = {ln.result.line.item_no: ln.units for ln in screen.view.lines}
@@ -398,8 +350,8 @@ async def test_dan_bills_by_quantity(sqlite_demo_engine: Engine) -> None:
         assert (base.quantity, base.unit_price, base.previous_quantity) == (
             D("38500"), D("1.85"), D("26950"))
 
-        await _type(pilot, screen, "5", "Total %", "37.5")
-        await _type(pilot, screen, "2", "New Qty", "1234.5")
+        await type_into(pilot, screen, "5", "progress", "37.5")
+        await type_into(pilot, screen, "2", "new_quantity", "1234.5")
         # Column E is value(quantity to date) − value(previous quantity), each rounded half up
         # to the cent, so that the periods add up to quantity × price exactly.
         asphalt_qty = D("31200") * D("37.5") / 100
@@ -408,16 +360,16 @@ async def test_dan_bills_by_quantity(sqlite_demo_engine: Engine) -> None:
         base_value = (_unit_value(D("26950") + D("1234.5"), D("1.85"))  # $52,141.325
                       - _unit_value(D("26950"), D("1.85")))
         assert base_value == D("52141.33") - D("49857.50") == D("2283.83")
-        assert _cell(screen, "5", "New Qty") == "11,700"
-        assert _cell(screen, "5", "E New Value") == "$48,262.50"
-        assert _cell(screen, "2", "Total %") == "73.21%"  # 28,184.5 ÷ 38,500
-        assert _cell(screen, "2", "E New Value") == "$2,283.83"
+        assert cell(screen, "5", "new_quantity") == "11,700"
+        assert cell(screen, "5", "new_value") == "$48,262.50"
+        assert cell(screen, "2", "progress") == "73.21%"  # 28,184.5 ÷ 38,500
+        assert cell(screen, "2", "new_value") == "$2,283.83"
 
         await pilot.press("ctrl+s")
-        await _settle(pilot)
+        await settle(pilot)
         _assert_saved(screen)
-        assert _cell(screen, "5", "E New Value") == "$48,262.50"
-        assert _cell(screen, "2", "E New Value") == "$2,283.83"
+        assert cell(screen, "5", "new_value") == "$48,262.50"
+        assert cell(screen, "2", "new_value") == "$2,283.83"
 
     invoice = _saved_invoice(engine, CONCRETE, 3)
     saved = _saved_lines(engine, invoice.id)
@@ -432,33 +384,34 @@ async def test_dan_bills_by_quantity(sqlite_demo_engine: Engine) -> None:
 
 async def test_erin_stores_and_installs_materials(sqlite_demo_engine: Engine) -> None:
     engine = sqlite_demo_engine
-    app = _app(engine, "erin")
+    app = make_app(engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _open_erins_invoice_3(pilot)
+        screen = await open_erins_invoice_3(pilot)
         assert screen.view is not None
         line_4 = next(ln.result for ln in screen.view.lines if ln.result.line.item_no == "4")
         # $48,000 stored on #1, $30,000 of it installed on #2: $18,000 stored before #3,
         # which installs all of it as loaded.
         assert line_4.line.previous_stored == D("18000.00")
         assert line_4.line.stored_installed == D("18000.00")
-        assert _cell(screen, "4", "F Stored") == "$0.00"
+        assert cell(screen, "4", "stored") == "$0.00"
 
-        await _type(pilot, screen, "5", "New Stored", "7500")
-        await _type(pilot, screen, "4", "Installed", "12000")
-        assert _message(screen) == ("Changed; not saved yet (Ctrl+S to save).", False)
-        assert _cell(screen, "5", "F Stored") == "$7,500.00"  # 0 + 7,500 − 0
-        assert _cell(screen, "4", "F Stored") == "$6,000.00"  # 18,000 + 0 − 12,000
+        await type_into(pilot, screen, "5", "new_stored", "7500")
+        await type_into(pilot, screen, "4", "installed", "12000")
+        assert screen.grid.group == "stored"  # `c` brought the stored materials in view
+        assert message(screen) == (CHANGED, False)
+        assert cell(screen, "5", "stored") == "$7,500.00"  # 0 + 7,500 − 0
+        assert cell(screen, "4", "stored") == "$6,000.00"  # 18,000 + 0 − 12,000
 
-        await _type(pilot, screen, "4", "Installed", "20000")  # more than was stored
-        text, error = _message(screen)
+        await type_into(pilot, screen, "4", "installed", "20000")  # more than was stored
+        text, error = message(screen)
         assert error and "installed materials exceed materials stored" in text
-        assert _cell(screen, "4", "Installed") == "$12,000.00"
+        assert cell(screen, "4", "installed") == "$12,000.00"
 
         await pilot.press("ctrl+s")
-        await _settle(pilot)
+        await settle(pilot)
         _assert_saved(screen)
-        assert _cell(screen, "4", "F Stored") == "$6,000.00"
-        assert _cell(screen, "5", "F Stored") == "$7,500.00"
+        assert cell(screen, "4", "stored") == "$6,000.00"
+        assert cell(screen, "5", "stored") == "$7,500.00"
 
     saved = _saved_lines(engine, _saved_invoice(engine, ELECTRICAL, 3).id)
     assert (saved["5"].new_stored_cents, saved["5"].stored_installed_cents) == (750000, 0)
@@ -472,38 +425,42 @@ async def test_erin_stores_and_installs_materials(sqlite_demo_engine: Engine) ->
 
 async def test_erin_asks_for_retainage_to_be_released(sqlite_demo_engine: Engine) -> None:
     engine = sqlite_demo_engine
-    app = _app(engine, "erin")
+    app = make_app(engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _open_erins_invoice_3(pilot)
+        screen = await open_erins_invoice_3(pilot)
         assert screen.view is not None
         held = {ln.result.line.item_no: ln.result.retainage_held_before_release
                 for ln in screen.view.lines}
         assert (held["1"], held["3"]) == (D("3080.00"), D("6123.00"))
 
-        await _type(pilot, screen, "3", "Released", "7000")
-        text, error = _message(screen)
+        await type_into(pilot, screen, "3", "released", "7000")
+        text, error = message(screen)
         assert error and "$6,123.00" in text and "$7,000.00 cannot be released" in text
-        assert _cell(screen, "3", "Released") == "$0.00"
-        assert _cell(screen, "3", "I Retainage") == "$6,123.00"
+        assert cell(screen, "3", "released") == "$0.00"
+        assert cell(screen, "3", "retainage") == "$6,123.00"
 
         for item in ("1", "3"):
-            _goto(screen, item, "Released")
+            await goto(pilot, screen, item, "released")
             await pilot.press("space")
-        assert _cell(screen, "1", "") == "•" and _cell(screen, "3", "") == "•"
+            await pilot.pause()
+        grid = screen.grid
+        assert grid.marked == {row_key(screen, "1"), row_key(screen, "3")}
+        assert message(screen)[0].startswith("2 line(s) marked")
         await pilot.press("R")
         await pilot.pause()
         assert isinstance(app.screen, Ask)
+        assert "for 2 line(s)" in app.screen.question
         await pilot.press("5", "0", "enter")
         await pilot.pause()
-        assert _top(app) is screen
-        assert _message(screen) == ("2 line(s) changed; not saved yet.", False)
-        assert _cell(screen, "1", "Released") == _money(held["1"] / 2) == "$1,540.00"
-        assert _cell(screen, "3", "Released") == _money(held["3"] / 2) == "$3,061.50"
-        assert _cell(screen, "3", "I Retainage") == "$3,061.50"
-        assert _cell(screen, "1", "") == " "  # the marks are cleared
+        assert top(app) is screen
+        assert message(screen) == ("2 lines changed; not saved yet (Ctrl+S saves).", False)
+        assert cell(screen, "1", "released") == money(held["1"] / 2) == "$1,540.00"
+        assert cell(screen, "3", "released") == money(held["3"] / 2) == "$3,061.50"
+        assert cell(screen, "3", "retainage") == "$3,061.50"
+        assert not grid.marked  # the marks are cleared
 
         await pilot.press("ctrl+s")
-        await _settle(pilot)
+        await settle(pilot)
         _assert_saved(screen)
 
     saved = _saved_lines(engine, _saved_invoice(engine, ELECTRICAL, 3).id)
@@ -521,38 +478,39 @@ async def test_values_that_are_not_amounts_are_refused_with_the_reason(
     engine = sqlite_demo_engine
     invoice = _saved_invoice(engine, ELECTRICAL, 3)
     stored_before = _figures(_saved_lines(engine, invoice.id))
-    app = _app(engine, "erin")
+    app = make_app(engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _open_erins_invoice_3(pilot)
+        screen = await open_erins_invoice_3(pilot)
 
-        await _type(pilot, screen, "2", "E This Period", "12.345")
-        assert _message(screen) == ("line 2: '12.345' has 3 decimal places; at most 2 are "
-                                    "allowed; the old value is kept", True)
-        assert _cell(screen, "2", "E This Period") == "$0.00"
+        await type_into(pilot, screen, "2", "this_period", "12.345")
+        assert message(screen) == ("line 2: '12.345' has 3 decimal places; at most 2 are "
+                                   "allowed; the old value is kept", True)
+        assert cell(screen, "2", "this_period") == "$0.00"
 
-        await _type(pilot, screen, "2", "E This Period", "1e3")
-        assert _message(screen) == ("line 2: '1e3' uses an exponent; write the amount out in "
-                                    "full; the old value is kept", True)
+        await type_into(pilot, screen, "2", "this_period", "1e3")
+        assert message(screen) == ("line 2: '1e3' uses an exponent; write the amount out in "
+                                   "full; the old value is kept", True)
 
-        # "a" does not start an editor (it attaches a file), and the editor's own editing
-        # keys do not reach it (test_the_cell_editor_takes_its_editing_keys): Enter opens the
-        # cell and its text is replaced as a paste would.
-        _goto(screen, "2", "E This Period")
+        # Enter opens the cell with its figure; letters typed then go into the cell (and run
+        # no shortcut: "a" would attach a file, "b" nothing, "c" cycle the columns).
+        await goto(pilot, screen, "2", "this_period")
         await pilot.press("enter")
         await pilot.pause()
-        editor = screen.query_one(CellEditor)
-        assert app.focused is editor and editor.value == "0.00"
-        editor.value = "abc"
+        grid = screen.grid
+        assert grid.editing and grid.edit_text == "0.00"
+        await pilot.press("backspace", "backspace", "backspace", "backspace", "a", "b", "c")
+        await pilot.pause()
+        assert grid.edit_text == "abc" and top(app) is screen and grid.group == "work"
         await pilot.press("enter")
         await pilot.pause()
-        assert _message(screen) == ("line 2: 'abc' is not a valid amount; the old value is "
-                                    "kept", True)
-        assert _cell(screen, "2", "E This Period") == "$0.00"
+        assert message(screen) == ("line 2: 'abc' is not a valid amount; the old value is "
+                                   "kept", True)
+        assert cell(screen, "2", "this_period") == "$0.00"
         assert screen.draft is not None and not screen.draft.dirty
 
         await pilot.press("ctrl+s")
-        await _settle(pilot)
-        assert _message(screen) == ("Nothing to save.", False)
+        await settle(pilot)
+        assert message(screen) == ("Nothing to save.", False)
 
     after = _saved_invoice(engine, ELECTRICAL, 3)
     assert after.version == invoice.version
@@ -568,32 +526,32 @@ async def test_overbilling_is_refused_when_the_project_forbids_it(
     _forbid_overbilling(engine)
     invoice = _saved_invoice(engine, ELECTRICAL, 3)
     stored_before = _figures(_saved_lines(engine, invoice.id))
-    app = _app(engine, "erin")
+    app = make_app(engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _open_erins_invoice_3(pilot)
+        screen = await open_erins_invoice_3(pilot)
         assert screen.view is not None and not screen.view.overbilling_allowed
-        assert _cell(screen, "3", "H Balance") == "$0.00"  # fully billed already
+        assert cell(screen, "3", "balance") == "$0.00"  # fully billed already
 
-        await _type(pilot, screen, "3", "E This Period", "100")
-        assert "⚠ overbilled: line 3" in _totals(screen)
-        assert "overbilled" in _cell(screen, "3", "Description")
+        await type_into(pilot, screen, "3", "this_period", "100")
+        assert "⚠ overbilled: 3" in totals(screen)
+        assert cell(screen, "3", "item") == "3 ⚠"
 
         await pilot.press("ctrl+s")
-        await _settle(pilot)
-        text, error = _message(screen)
-        assert error and text.startswith("Not saved:") and text.endswith(": 3")
-        assert "overbilling" in text
+        await settle(pilot)
+        text, error = message(screen)
+        assert error and text.startswith("Saving: ") and text.endswith(": 3")
+        assert "does not allow overbilling" in text
 
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert isinstance(app.screen, Choose)
         await pilot.press("s")
-        await _settle(pilot)
-        assert _top(app) is screen
-        text, error = _message(screen)
-        assert error and text.startswith("Not saved:") and text.endswith(": 3")
+        await settle(pilot)
+        assert top(app) is screen
+        text, error = message(screen)
+        assert error and text.startswith("Sending: ") and text.endswith(": 3")
         assert screen.draft is not None and screen.draft.dirty  # what she typed is kept
-        assert _cell(screen, "3", "E This Period") == "$100.00"
+        assert cell(screen, "3", "this_period") == "$100.00"
 
     after = _saved_invoice(engine, ELECTRICAL, 3)
     assert (after.status, after.version) == ("revise_resubmit", invoice.version)
@@ -606,41 +564,41 @@ async def test_overbilling_is_refused_when_the_project_forbids_it(
 async def test_a_save_in_between_is_reported_and_nothing_typed_is_lost(
         sqlite_demo_engine: Engine) -> None:
     engine = sqlite_demo_engine
-    app = _app(engine, "erin")
+    app = make_app(engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _open_erins_invoice_3(pilot)
+        screen = await open_erins_invoice_3(pilot)
         assert screen.view is not None
-        line_2 = _sov_line_id(screen, "2")
+        line_2 = sov_line_id(screen, "2")
         seen = screen.view.version
-        await _type(pilot, screen, "2", "E This Period", "2500")
+        await type_into(pilot, screen, "2", "this_period", "2500")
 
         with writing(engine) as session:  # Pat saves line 2 meanwhile
             save_lines(session, actor_for_login(session, "pat"), screen.view.invoice_id,
                        {line_2: LineEntry(work=D("100.00"))}, version=seen)
 
         await pilot.press("ctrl+s")
-        await _settle(pilot)
+        await settle(pilot)
         report = app.screen
         assert isinstance(report, Report)
         assert "line 2, work this period: $0.00 → $100.00" in report.lines
+        assert report.title_text.startswith("Pat Morales saved this invoice")
         assert app.screen_stack[-2] is screen and screen.view is not None
         assert screen.view.version == seen + 1
         assert screen.draft is not None and screen.draft.dirty
         assert screen.draft.entries()[line_2].work == D("2500.00")
-        assert _cell(screen, "2", "E This Period") == "$2,500.00"
+        assert cell(screen, "2", "this_period") == "$2,500.00"
         assert "nothing you typed is lost" in report.footer
-        assert _message(screen) == ("Someone else saved this invoice first. Your values are "
-                                    "still on screen; Ctrl+S saves them over the new version.",
-                                    False)
+        # What the message line says meanwhile: test_invoice_screen.py
+        # test_the_conflict_names_the_person_and_shows_formatted_quantities.
         assert _saved_lines(engine, screen.view.invoice_id)["2"].work_cents == 10000
 
         await pilot.press("enter")  # closes the report
         await pilot.pause()
-        assert _top(app) is screen
+        assert top(app) is screen
         await pilot.press("ctrl+s")
-        await _settle(pilot)
+        await settle(pilot)
         _assert_saved(screen)
-        assert _cell(screen, "2", "E This Period") == "$2,500.00"
+        assert cell(screen, "2", "this_period") == "$2,500.00"
 
     invoice = _saved_invoice(engine, ELECTRICAL, 3)
     assert invoice.version == seen + 2
@@ -650,7 +608,7 @@ async def test_a_save_in_between_is_reported_and_nothing_typed_is_lost(
 # --- 10: attachments ---------------------------------------------------------------------------
 
 
-def _one_page_pdf() -> bytes:
+def one_page_pdf() -> bytes:
     document = FPDF()
     document.set_font("helvetica", size=12)
     document.add_page()
@@ -658,13 +616,14 @@ def _one_page_pdf() -> bytes:
     return bytes(document.output())
 
 
-async def _attach(pilot: Pilot[Any], path: Path) -> None:
+async def attach(pilot: Pilot[Any], path: Path) -> None:
+    """On the Files tab: `a`, the path, Enter; then wait for the file to be added."""
     await pilot.press("a")
     await pilot.pause()
     assert isinstance(pilot.app.screen, Ask)
     pilot.app.screen.query_one(Input).value = str(path)
     await pilot.press("enter")
-    await _settle(pilot)
+    await settle(pilot)
 
 
 async def test_a_broken_pdf_is_refused_and_a_good_one_attached(
@@ -673,28 +632,30 @@ async def test_a_broken_pdf_is_refused_and_a_good_one_attached(
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4\n garbage")
     good = tmp_path / "ticket.pdf"
-    good.write_bytes(_one_page_pdf())
-    app = _app(engine, "erin")
+    good.write_bytes(one_page_pdf())
+    app = make_app(engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _open_erins_invoice_3(pilot)
-        await pilot.press("t")
+        screen = await open_erins_invoice_3(pilot)
+        await pilot.press("f")
         await pilot.pause()
-        table = screen.query_one("#attachments-table", DataTable)
+        table = screen.query_one(FilesPart).query_one("#attachments-table", DataTable)
         assert app.focused is table and table.row_count == 0
 
-        await _attach(pilot, broken)
-        assert _top(app) is screen
-        text, error = _message(screen)
-        assert error and text.startswith("Not attached:") and "broken.pdf" in text
-        assert len(text) > len("Not attached: broken.pdf") + 10  # with the reason
+        await attach(pilot, broken)
+        assert top(app) is screen
+        text, error = message(screen)
+        assert error and "broken.pdf" in text
+        assert len(text) > len("Attaching the file: broken.pdf") + 10  # with the reason
         assert table.row_count == 0
 
-        await _attach(pilot, good)
-        assert _message(screen) == ("Attached ticket.pdf.", False)
-        rows = _table_texts(screen.query_one("#attachments-table", DataTable))
+        await attach(pilot, good)
+        assert message(screen) == ("Attached ticket.pdf.", False)
+        rows = _table_texts(table)
         assert len(rows) == 1
         assert rows[0][0] == "ticket.pdf" and rows[0][2] == "1"
         assert rows[0][4] == "Erin Walsh"
+        assert screen.query_one(TabbedContent).active == "files"
+        assert str(screen.query_one(TabbedContent).get_tab("files").label) == "Files (1)"
 
     invoice = _saved_invoice(engine, ELECTRICAL, 3)
     with Session(engine) as session:
@@ -711,10 +672,10 @@ async def test_leaving_with_unsaved_changes_asks_first(sqlite_demo_engine: Engin
     engine = sqlite_demo_engine
     invoice = _saved_invoice(engine, ELECTRICAL, 3)
     stored_before = _figures(_saved_lines(engine, invoice.id))
-    app = _app(engine, "erin")
+    app = make_app(engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        screen = await _open_erins_invoice_3(pilot)
-        await _type(pilot, screen, "2", "E This Period", "2500")
+        screen = await open_erins_invoice_3(pilot)
+        await type_into(pilot, screen, "2", "this_period", "2500")
 
         await pilot.press("escape")
         await pilot.pause()
@@ -722,14 +683,14 @@ async def test_leaving_with_unsaved_changes_asks_first(sqlite_demo_engine: Engin
         assert app.screen.question == "This invoice has unsaved changes."
         await pilot.press("c")  # Cancel
         await pilot.pause()
-        assert _top(app) is screen
-        assert _cell(screen, "2", "E This Period") == "$2,500.00"
+        assert top(app) is screen
+        assert cell(screen, "2", "this_period") == "$2,500.00"
 
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, Choose)
         await pilot.press("d")  # Discard
-        await _settle(pilot)
+        await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
         invoices = _table_texts(app.screen.query_one("#invoices-table", DataTable))
         assert invoices[0][4] == "$103,278.20"  # the payment due as it was
@@ -743,17 +704,17 @@ async def test_leaving_with_unsaved_changes_asks_first(sqlite_demo_engine: Engin
 
 
 async def test_erin_exports_an_approved_invoice_as_pdf(sqlite_demo_engine: Engine) -> None:
-    app = _app(sqlite_demo_engine, "erin")
+    app = make_app(sqlite_demo_engine, "erin")
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("down", "enter")  # invoice #2
-        await _settle(pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, InvoiceScreen) and screen.view is not None
         assert screen.view.position == 2 and not screen.view.editable
         await pilot.press("x")
-        await _settle(pilot)
-        text, error = _message(screen)
+        await settle(pilot)
+        text, error = message(screen)
         assert not error and text.startswith("PDF written to ")
         path = Path(text.removeprefix("PDF written to "))
         assert path.is_absolute() and path.suffix == ".pdf"

@@ -50,14 +50,16 @@ class InvoiceScreen(InvoicePartsScreen):
                     "Ctrl+S saves, Ctrl+E sends, ? lists every key.")
         return super().greeting(view)
 
-    def on_invoice_loaded(self, event: InvoiceLoaded) -> None:
+    def show_loaded(self, event: InvoiceLoaded) -> None:
         self._busy = ""
-        super().on_invoice_loaded(event)
+        super().show_loaded(event)
         if event.conflict is not None:
             self._report_conflict(event.view, event.conflict)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         view = self.view
+        if action == "general" and self.grid.editing:
+            return False
         if action in ("save", "general"):
             return view is not None and view.editable
         if action == "send":
@@ -180,18 +182,18 @@ class InvoiceScreen(InvoicePartsScreen):
         # was typed is still there.
         self.load(event.say)
 
-    def on_service_refused(self, event: ServiceRefused) -> None:
+    def refused(self, event: ServiceRefused) -> None:
         from data.services.invoice_changes import StaleInvoice
 
         self._busy = ""
         if isinstance(event.refusal, StaleInvoice):
             self._load_after_conflict()
             return
-        super().on_service_refused(event)
+        super().refused(event)
 
-    def on_service_failed(self, event: ServiceFailed) -> None:
+    def failed(self, event: ServiceFailed) -> None:
         self._busy = ""
-        super().on_service_failed(event)
+        super().failed(event)
 
     def _load_after_conflict(self) -> None:
         from data.editing import changes_between

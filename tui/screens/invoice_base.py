@@ -142,7 +142,13 @@ class InvoicePartsScreen(Screen[None]):
         call_service(self, "Opening the invoice", work,
                      lambda got: InvoiceLoaded(got[0], got[1], say, draft), group="load")
 
+    # Textual calls a message handler of every class in the MRO, so a subclass changes what
+    # happens through the methods these handlers call, never by defining the handler again.
+
     def on_invoice_loaded(self, event: InvoiceLoaded) -> None:
+        self.show_loaded(event)
+
+    def show_loaded(self, event: InvoiceLoaded) -> None:
         from data.editing import DraftInvoice
 
         view = event.view
@@ -221,9 +227,15 @@ class InvoicePartsScreen(Screen[None]):
             self._show_summary()
 
     def on_service_refused(self, event: ServiceRefused) -> None:
-        self.say(event.text, error=True)
+        self.refused(event)
 
     def on_service_failed(self, event: ServiceFailed) -> None:
+        self.failed(event)
+
+    def refused(self, event: ServiceRefused) -> None:
+        self.say(event.text, error=True)
+
+    def failed(self, event: ServiceFailed) -> None:
         self.say(event.text, error=True)
 
     # --- moving around ---------------------------------------------------------------------
@@ -237,7 +249,12 @@ class InvoicePartsScreen(Screen[None]):
         else:
             self.grid.focus()
 
+    # Keys that are letters go into the cell while one is being typed into: not offered then.
+    _NOT_WHILE_TYPING = frozenset({"export", "keys", "tab", "reload", "general", "back"})
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self._NOT_WHILE_TYPING and self.is_mounted and self.grid.editing:
+            return False
         if action == "export":
             return self.view is not None
         return True
