@@ -139,12 +139,28 @@ def _refusals() -> Iterator[None]:
         raise refusal from error
 
 
+def _flushed(session: Session, *_args: Any) -> None:
+    session.info["flushed"] = True
+
+
 @contextmanager
 def reading(engine: Engine) -> Iterator[Session]:
     """A read-only unit of work. Closing it ends the transaction and detaches what it loaded,
-    which stays readable (nothing is expired)."""
-    with _refusals(), Session(engine) as session:
+    which stays readable (nothing is expired).
+
+    On PostgreSQL a reading that changed nothing ends with COMMIT, which for it is the same as a
+    rollback: psycopg forgets the statements it prepared on the connection at every ROLLBACK,
+    and without them PostgreSQL plans each statement again, which under row-level security
+    costs more than running it. A reading that did change something is rolled back, as ever.
+    """
+    with _refusals(), Session(engine, expire_on_commit=False) as session:
+        postgres = engine.dialect.name == "postgresql"
+        if postgres:
+            event.listen(session, "after_flush", _flushed)
         yield session
+        if postgres and not (session.info.get("flushed") or session.new or session.dirty
+                             or session.deleted):
+            session.commit()
 
 
 @contextmanager

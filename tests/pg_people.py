@@ -5,7 +5,9 @@ contractor's invoice administrator) and sam (support).
 The demo is migrated and built once per test session into a template database; each test gets
 a copy (`CREATE DATABASE ... TEMPLATE`), which takes a fraction of building it again.
 
-Import the fixtures a test module uses: `from tests.pg_people import admin, ...  # noqa: F401`.
+Every PostgreSQL test module that acts as these people uses these fixtures (test_database_attacks,
+test_database_security, test_database_time_limits). Import the fixtures a test module uses:
+`from tests.pg_people import admin, ...  # noqa: F401`, and the ones they depend on.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from data.roles import ensure_login_role
 from tests.conftest import DEMO_TODAY
 
 PEOPLE = ("erin", "dan", "pat", "sam")
+ELECTRICAL, CONCRETE = "SC-2417-016", "SC-2417-031"  # erin's and dan's commitments
 
 
 class Connect(Protocol):
@@ -46,6 +49,14 @@ def _url(server: str, database: str) -> str:
 def as_login(url: str, login: str) -> str:
     """The same database, logging in as `login`."""
     return make_url(url).set(username=login).render_as_string(hide_password=False)
+
+
+def invoice_ids(admin: Engine, commitment_number: str) -> list[int]:
+    """A commitment's invoices, oldest first."""
+    with admin.connect() as connection:
+        return list(connection.execute(
+            text("SELECT i.id FROM invoice i JOIN commitment c ON c.id = i.commitment_id "
+                 "WHERE c.number = :n ORDER BY i.position"), {"n": commitment_number}).scalars())
 
 
 @pytest.fixture(scope="session")

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures imported from tests.pg_people are parameters here)
 """The shared database keeps each company's rows to itself, whoever asks and however.
 
 Runs only on PostgreSQL: the demo project is loaded by the server's superuser, then each demo
@@ -7,76 +8,42 @@ pat: the general contractor's invoice administrator; sam: support)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel, col, select
 
-from data import migrate
 from data.audit_chain import verify_database
-from data.db import make_engine, reading, writing
-from data.demo import build_demo
-from data.models import AuditEntry, Commitment, Invoice, Role
-from data.roles import UnsafeRole, add_user, check_runtime_role, ensure_login_role
+from data.db import reading, writing
+from data.models import AuditEntry, Commitment, Role
+from data.roles import UnsafeRole, add_user, check_runtime_role
 from data.services.actors import actor_for_login
 from data.services.errors import Conflict, NotFound, saving
 from data.services.home import home_for
 from data.services.invoice_changes import LineEntry, save_lines
 from data.services.invoice_views import load_invoice
 from tests.conftest import DEMO_TODAY
+from tests.pg_people import (  # noqa: F401  (fixtures)
+    CONCRETE,
+    ELECTRICAL,
+    PEOPLE,
+    Connect,
+    admin,
+    connect,
+    demo_template,
+    demo_url,
+    invoice_ids,
+    scratch_roles,
+)
 from tests.test_migrations import POSTGRES_ONLY_TABLES
 from tui.cli import main
 
 pytestmark = pytest.mark.postgres
-
-PEOPLE = ("erin", "dan", "pat", "sam")
-Connect = Callable[[str], Engine]
-
-
-@pytest.fixture
-def admin(postgres_url: str) -> Iterator[Engine]:
-    """The demo on a fresh database, loaded by the superuser, with a login role per person."""
-    engine = make_engine(postgres_url)
-    migrate.upgrade(engine)
-    build_demo(engine, DEMO_TODAY)
-    for login in PEOPLE:
-        ensure_login_role(engine, login)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def connect(admin: Engine, postgres_url: str) -> Iterator[Connect]:
-    engines: list[Engine] = []
-
-    def as_role(role: str) -> Engine:
-        engine = make_engine(make_url(postgres_url).set(username=role)
-                             .render_as_string(hide_password=False))
-        engines.append(engine)
-        return engine
-
-    yield as_role
-    for engine in engines:
-        engine.dispose()
-
-
-@pytest.fixture
-def scratch_roles(postgres_server: str) -> Iterator[list[str]]:
-    """Names for roles a test creates; dropped afterwards (roles belong to the whole server)."""
-    names: list[str] = []
-    yield names
-    engine = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        for name in names:
-            connection.execute(text(f'DROP ROLE IF EXISTS "{name}"'))
-    engine.dispose()
 
 
 def _scalar(engine: Engine, sql: str) -> object:
@@ -87,16 +54,6 @@ def _scalar(engine: Engine, sql: str) -> object:
 def _column(engine: Engine, sql: str) -> set[object]:
     with engine.connect() as connection:
         return set(connection.execute(text(sql)).scalars())
-
-
-def _invoice_ids(admin: Engine, commitment_number: str) -> list[int]:
-    with Session(admin) as session:
-        rows = session.exec(select(Invoice.id).join(Commitment)
-                            .where(Commitment.number == commitment_number)).all()
-    return sorted(r for r in rows if r is not None)
-
-
-ELECTRICAL, CONCRETE = "SC-2417-016", "SC-2417-031"
 
 
 def test_each_role_sees_exactly_its_rows_in_plain_sql(connect: Connect) -> None:
@@ -129,7 +86,7 @@ def test_each_person_sees_exactly_their_rows_through_payapp(admin: Engine,
             home = home_for(session, actor_for_login(session, login), today=DEMO_TODAY)
         assert {c.number for c in home.commitments} == expected, login
         assert {i.commitment_number for i in home.invoices} == expected, login
-    dans_invoice = _invoice_ids(admin, CONCRETE)[0]
+    dans_invoice = invoice_ids(admin, CONCRETE)[0]
     with reading(connect("erin")) as session, pytest.raises(NotFound):
         load_invoice(session, actor_for_login(session, "erin"), dans_invoice)
 
@@ -188,7 +145,7 @@ def test_nobody_can_change_or_delete_the_audit_trail(connect: Connect) -> None:
 def test_the_audit_trail_names_the_role_the_database_authenticated(admin: Engine,
                                                                    connect: Connect) -> None:
     erin = connect("erin")
-    invoice_id = _invoice_ids(admin, ELECTRICAL)[-1]
+    invoice_id = invoice_ids(admin, ELECTRICAL)[-1]
     mark = _scalar(admin, "SELECT max(id) FROM audit_entry")  # the demo was loaded as postgres
     with writing(erin) as session:
         view = load_invoice(session, actor_for_login(session, "erin"), invoice_id)
@@ -211,10 +168,10 @@ def test_the_audit_trail_names_the_role_the_database_authenticated(admin: Engine
 
 
 def test_audit_verify_finds_an_edited_and_a_deleted_entry(admin: Engine,
-                                                          postgres_url: str,
+                                                          demo_url: str,
                                                           monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
-    monkeypatch.setenv("PAYAPP_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("PAYAPP_DATABASE_URL", demo_url)
     intact = CliRunner().invoke(main, ["audit", "verify"])
     assert intact.exit_code == 0 and "the chain is intact" in intact.output
     with admin.begin() as c:  # only the owner or a superuser can do this
@@ -227,7 +184,7 @@ def test_audit_verify_finds_an_edited_and_a_deleted_entry(admin: Engine,
 
 
 def test_payapp_refuses_to_run_as_superuser_owner_or_bypassrls(
-        admin: Engine, connect: Connect, postgres_url: str, scratch_roles: list[str],
+        admin: Engine, connect: Connect, demo_url: str, scratch_roles: list[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     check_runtime_role(connect("erin"))  # a person's own role is fine
     with pytest.raises(UnsafeRole, match="superuser"):
@@ -244,7 +201,7 @@ def test_payapp_refuses_to_run_as_superuser_owner_or_bypassrls(
         check_runtime_role(connect(owner_member))
     with pytest.raises(UnsafeRole, match="bypasses row-level security"):
         check_runtime_role(connect(bypass))
-    monkeypatch.setenv("PAYAPP_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("PAYAPP_DATABASE_URL", demo_url)
     refused = CliRunner().invoke(main, [])
     assert refused.exit_code == 1 and "will not run as 'postgres'" in refused.output
     with admin.begin() as c:
@@ -254,11 +211,11 @@ def test_payapp_refuses_to_run_as_superuser_owner_or_bypassrls(
 
 
 def test_users_add_creates_a_role_that_sees_nothing_until_given_work(
-        admin: Engine, connect: Connect, postgres_url: str, scratch_roles: list[str],
+        admin: Engine, connect: Connect, demo_url: str, scratch_roles: list[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     login = f"newcomer_{uuid.uuid4().hex[:6]}"
     scratch_roles.append(login)
-    monkeypatch.setenv("PAYAPP_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("PAYAPP_DATABASE_URL", demo_url)
     added = CliRunner().invoke(main, ["users", "add", login, "--company", "Sierra Glazing",
                                       "--role", "invoice_contact", "--name", "New Comer"])
     assert added.exit_code == 0, added.output

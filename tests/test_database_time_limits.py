@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (the fixtures imported from test_database_security are parameters here)
+# ruff: noqa: F811  (the fixtures imported from tests.pg_people are parameters here)
 """A lock somebody holds from psql makes payapp say "busy", never hang, and `payapp db
 who-blocks` names who holds it (PostgreSQL)."""
 
@@ -18,12 +18,14 @@ from data.refusals import Busy
 from data.services.actors import actor_for_login
 from data.services.invoice_changes import LineEntry, save_lines
 from data.services.invoice_views import load_invoice
-from tests.test_database_security import (  # noqa: F401  (fixtures)
+from tests.pg_people import (  # noqa: F401  (fixtures)
     ELECTRICAL,
     Connect,
-    _invoice_ids,
     admin,
     connect,
+    demo_template,
+    demo_url,
+    invoice_ids,
 )
 from tui.cli import main
 
@@ -45,11 +47,11 @@ def _work_cents(admin: Engine, invoice_id: int) -> int:
 
 
 def test_a_table_lock_from_psql_makes_a_save_busy_and_who_blocks_names_the_holder(
-        admin: Engine, connect: Connect, postgres_url: str,
+        admin: Engine, connect: Connect, demo_url: str,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    invoice_id = _invoice_ids(admin, ELECTRICAL)[-1]
+    invoice_id = invoice_ids(admin, ELECTRICAL)[-1]
     before = _work_cents(admin, invoice_id)
-    erin = make_engine(make_url(postgres_url).set(username="erin")
+    erin = make_engine(make_url(demo_url).set(username="erin")
                        .render_as_string(hide_password=False), lock_timeout_ms=3000)
     dan = connect("dan").connect()
     holder = dan.begin()
@@ -67,7 +69,7 @@ def test_a_table_lock_from_psql_makes_a_save_busy_and_who_blocks_names_the_holde
         started = time.monotonic()
         saver.start()
         time.sleep(1.0)  # erin waits for the lock now
-        monkeypatch.setenv("PAYAPP_DATABASE_URL", postgres_url)
+        monkeypatch.setenv("PAYAPP_DATABASE_URL", demo_url)
         listing = CliRunner().invoke(main, ["db", "who-blocks"])
         saver.join(timeout=10)
         waited = time.monotonic() - started
@@ -85,9 +87,9 @@ def test_a_table_lock_from_psql_makes_a_save_busy_and_who_blocks_names_the_holde
     assert _work_cents(admin, invoice_id) == before  # nothing was written
 
 
-def test_who_blocks_says_when_nobody_waits(admin: Engine, postgres_url: str,
+def test_who_blocks_says_when_nobody_waits(admin: Engine, demo_url: str,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAYAPP_DATABASE_URL", postgres_url)
+    monkeypatch.setenv("PAYAPP_DATABASE_URL", demo_url)
     listing = CliRunner().invoke(main, ["db", "who-blocks"])
     assert listing.exit_code == 0 and listing.output.strip() == "nobody is waiting for a lock"
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from data import audit_chain, billing, notify
@@ -20,6 +20,7 @@ from data.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    LineReview,
     PeriodStatus,
     Project,
     SovLine,
@@ -38,6 +39,7 @@ from data.services.invoice_figures import (
 )
 from data.services.invoice_lookup import invoice_and_commitment, is_latest
 from data.terminal_text import holds_controls
+from data.wording import refusal_sentence
 from data.workflow import APPROVED_FOR_PAYMENT, Standing, check_edit, check_move
 
 
@@ -117,10 +119,20 @@ def change_status(session: Session, actor: Actor, invoice_id: int, target: Invoi
     move = check_move(source, target, who)
     if who is Standing.CONTACT and not is_latest(session, invoice):
         raise NotAllowed("only the commitment's most recent invoice can be sent")
+    before: dict[str, object] = {"status": source.value}
+    after: dict[str, object] = {"status": target.value, **({"comment": comment} if comment else {})}
     if target is InvoiceStatus.UNDER_REVIEW:
         computed = compute(session, invoice).result
         _refuse_forbidden_overbilling(session, invoice, commitment, computed)
+        marks = _reset_review_marks(session, invoice_id)
+        if marks:
+            before["review_marks"] = marks
+            after["review_marks"] = LineReview.PENDING.value
         notify.invoice_sent_for_review(session, invoice, sent_by=actor.display_name)
+    if target in _DECISIONS:
+        stored, recomputed = _store_retainage_again(session, invoice)
+        if recomputed:
+            before["retainage"], after["retainage"] = stored, recomputed
     invoice.status = target.value
     now = utc_now()
     if target is InvoiceStatus.UNDER_REVIEW:
@@ -131,9 +143,56 @@ def change_status(session: Session, actor: Actor, invoice_id: int, target: Invoi
     with saving("the invoice"):
         session.flush()
     audit_chain.record(session, actor.login, move.verb, "invoice", invoice_id,
-                       before={"status": source.value},
-                       after={"status": target.value, **({"comment": comment} if comment else {})})
+                       before=before, after=after)
     return invoice
+
+
+# The decisions after which an invoice counts as approved: its figures are final, and later
+# invoices' "previous" columns read the retainage stored on its lines.
+_DECISIONS = APPROVED_FOR_PAYMENT | {InvoiceStatus.PENDING_OWNER_APPROVAL}
+_RETAINAGE_FIELDS = {"retained_work_cents", "retained_stored_cents", "released_work_cents",
+                     "released_stored_cents"}
+
+
+def _reset_review_marks(session: Session, invoice_id: int) -> dict[str, dict[str, str]]:
+    """A send starts a new review: the marks of an earlier one (approved or rejected lines and
+    their comments, from before a Revise & Resubmit) go back to pending. Returns the marks that
+    were there, by invoice line id, for the send's audit entry. Written before the status
+    changes: on PostgreSQL the line guard lets a contact put marks back to pending only while
+    the invoice is still theirs to edit (migration 0005 does the same for a send from psql)."""
+    marked = session.exec(select(InvoiceLine).where(
+        InvoiceLine.invoice_id == invoice_id,
+        or_(col(InvoiceLine.review) != LineReview.PENDING.value,
+            col(InvoiceLine.review_comment) != ""))
+        .order_by(col(InvoiceLine.id))).all()
+    old = {str(line.id): {"review": line.review, "review_comment": line.review_comment}
+           for line in marked}
+    for line in marked:
+        line.review, line.review_comment = LineReview.PENDING.value, ""
+        session.add(line)
+    if marked:
+        with saving("the invoice"):
+            session.flush()
+    return old
+
+
+def _store_retainage_again(session: Session, invoice: Invoice
+                           ) -> tuple[dict[str, object], dict[str, object]]:
+    """Compute the retainage stored on the lines again from the billing rules as the invoice is
+    decided: the figures a save stored could have been rewritten (from psql, while the invoice
+    was the contact's), and later invoices build on these. Returns what changed, before and
+    after, by invoice line id."""
+    lines = session.exec(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)
+                         .order_by(col(InvoiceLine.id))).all()
+    stored = {line.id: line.model_dump(include=_RETAINAGE_FIELDS) for line in lines}
+    store_retainage(session, invoice)
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
+    for line in lines:
+        now = line.model_dump(include=_RETAINAGE_FIELDS)
+        if now != stored[line.id]:
+            before[str(line.id)], after[str(line.id)] = stored[line.id], now
+    return before, after
 
 
 def _refuse_forbidden_overbilling(session: Session, invoice: Invoice, commitment: Commitment,
@@ -229,6 +288,21 @@ def _apply_general(invoice: Invoice, general: GeneralInfo) -> dict[str, object]:
     return before
 
 
+# What a save may never leave on a line it changed (data.editing refuses the same as it is typed).
+_IMPOSSIBLE = (billing.Problem.INSTALLED_EXCEEDS_STORED, billing.Problem.NEGATIVE_STORED,
+               billing.Problem.NEGATIVE_COMPLETED, billing.Problem.CREDIT_ABOVE_ZERO)
+
+
+def _refuse_impossible_lines(result: billing.Invoice, items: set[str]) -> None:
+    """Refuse a save that drives a line it changed past zero: completed to date below zero on
+    an ordinary line (above it on a deductive one), or stored materials below zero."""
+    for line in result.lines:
+        if line.line.item_no in items:
+            for problem in _IMPOSSIBLE:
+                if problem in line.problems:
+                    raise Invalid(refusal_sentence(line, problem))
+
+
 def save_lines(session: Session, actor: Actor, invoice_id: int,
                entries: dict[int, LineEntry], *, version: int | None = None,
                general: GeneralInfo | None = None) -> billing.Invoice:
@@ -278,6 +352,7 @@ def save_lines(session: Session, actor: Actor, invoice_id: int,
         session.flush()
         result = store_retainage(session, invoice)
         session.flush()
+    _refuse_impossible_lines(result, {sov.item_no for sov in sov_lines.values()})
     _refuse_forbidden_overbilling(session, invoice, commitment, result)
     too_much = result.problem_lines(billing.Problem.RELEASE_EXCEEDS_HELD)
     if too_much:
