@@ -344,6 +344,7 @@ class Invoice(Versioned, table=True):
     created_by_id: int = Field(foreign_key="app_user.id")
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime | None = None  # every save sets it, which moves `version` on
+    updated_by_id: int | None = Field(default=None, foreign_key="app_user.id")  # who, last
     submitted_at: datetime | None = None
     decided_at: datetime | None = None
 

@@ -33,7 +33,7 @@ from sqlmodel import Session
 
 from data.audit_chain import verify_database
 from data.billing import Problem
-from data.db import writing
+from data.db import reading, writing
 from data.models import Invoice, InvoiceStatus, Role
 from data.refusals import Busy, Conflict, Invalid, NotAllowed
 from data.roles import add_user
@@ -41,6 +41,7 @@ from data.services.actors import actor_for_login
 from data.services.attachments import remove_attachment
 from data.services.invoice_changes import GeneralInfo, LineEntry, change_status, save_lines
 from data.services.invoice_figures import compute
+from data.services.invoice_views import load_invoice
 from data.wording import STATUS_LABELS
 from data.workflow import CONTACT_EDITABLE, MOVES
 from tests.pg_people import (  # noqa: F401  (fixtures)
@@ -299,6 +300,27 @@ def test_who_did_it_is_the_database_login_not_what_the_client_says(admin: Engine
     assert entries[0]["before"] == entries[0]["after"] == {}  # nothing it asked for stuck
     assert entries[1]["after"]["uploaded_by_id"] == demo.erin_id
     _verify(admin)
+
+
+def test_who_saved_last_is_the_database_login_not_what_the_client_says(
+        admin: Engine, psql: Psql, connect: Connect, demo: Demo) -> None:
+    """The name a person sees after losing a save race comes from the database's login."""
+    saved_by = "SELECT updated_by_id FROM invoice WHERE id = :i"
+    before = _scalar(admin, saved_by, i=demo.current)
+    erin = psql("erin")
+    _run(erin, "UPDATE invoice SET updated_by_id = :p WHERE id = :i", p=demo.pat_id,
+         i=demo.current)
+    assert _scalar(admin, saved_by, i=demo.current) == before  # nothing saved: kept
+    _run(erin, "UPDATE invoice SET updated_by_id = :p, version = version + 1 WHERE id = :i",
+         p=demo.pat_id, i=demo.current)
+    assert _scalar(admin, saved_by, i=demo.current) == demo.erin_id  # a save: hers
+
+    sov_line = next(iter(demo.lines))
+    _save(connect("pat"), "pat", demo.current, {sov_line: LineEntry(work=Decimal("10.00"))})
+    assert _scalar(admin, saved_by, i=demo.current) == demo.pat_id
+    with reading(connect("erin")) as session:
+        seen = load_invoice(session, actor_for_login(session, "erin"), demo.current)
+    assert seen.last_saved_by == "Pat Morales"
 
 
 def test_a_contact_answers_an_invite_but_cannot_rewrite_it(admin: Engine, psql: Psql,

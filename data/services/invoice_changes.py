@@ -84,7 +84,7 @@ def create_invoice(session: Session, actor: Actor, commitment_id: int, period_id
     invoice = Invoice(
         commitment_id=commitment_id, period_id=period_id, position=position,
         invoice_type=invoice_type.value, billing_date=today, period_start=period.starts_on,
-        period_end=period.ends_on, created_by_id=actor.user_id,
+        period_end=period.ends_on, created_by_id=actor.user_id, updated_by_id=actor.user_id,
     )
     session.add(invoice)
     session.flush()
@@ -134,6 +134,7 @@ def change_status(session: Session, actor: Actor, invoice_id: int, target: Invoi
         if recomputed:
             before["retainage"], after["retainage"] = stored, recomputed
     invoice.status = target.value
+    invoice.updated_by_id = actor.user_id
     now = utc_now()
     if target is InvoiceStatus.UNDER_REVIEW:
         invoice.submitted_at = now
@@ -344,6 +345,7 @@ def save_lines(session: Session, actor: Actor, invoice_id: int,
                 changes.append(("edit invoice", "invoice", invoice.id, before_general,
                                 after_general))
         invoice.updated_at = utc_now()
+        invoice.updated_by_id = actor.user_id
         session.add(invoice)
     for action, entity, entity_id, before_values, after_values in changes:
         audit_chain.record(session, actor.login, action, entity, entity_id,

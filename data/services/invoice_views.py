@@ -7,24 +7,20 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from data import billing
-from data.audit_chain import DATABASE_ACTION_PREFIX
 from data.models import (
     AccountingMethod,
     AppUser,
-    AuditEntry,
     BillingType,
     ChangeOrderKind,
     Company,
     InviteType,
-    InvoiceLine,
+    Invoice,
     InvoiceStatus,
     PaymentStatus,
     Project,
-    Role,
 )
 from data.money import from_cents
 from data.services.access import require_visible
@@ -115,35 +111,12 @@ class InvoiceView:
         return f"{self.commitment_number} {self.commitment_title} · {label}{self.position}"
 
 
-# Audit entries on the invoice that do not change it.
-_NOT_CHANGES = ("record payment",)
-
-
-def last_saved_by(session: Session, actor: Actor, invoice_id: int) -> str | None:
-    """The display name of the last person who changed the invoice, from the audit trail
-    (entries on the invoice and on its lines); their login when they are no payapp user.
-
-    On PostgreSQL a person reads only their own audit entries (support reads all): there the
-    name is given to support only, and is None for everyone else rather than a wrong name."""
-    if session.get_bind().dialect.name == "postgresql" and not actor.has(Role.SUPPORT):
+def last_saved_by(session: Session, invoice: Invoice) -> str | None:
+    """The display name of the person whose save or move changed the invoice last."""
+    if invoice.updated_by_id is None:
         return None
-    lines = select(InvoiceLine.id).where(InvoiceLine.invoice_id == invoice_id)
-    row = session.exec(
-        select(AuditEntry.actor_login, AppUser.display_name)
-        .join(AppUser, col(AppUser.login) == AuditEntry.actor_login, isouter=True)
-        .where(or_(and_(col(AuditEntry.entity) == "invoice",
-                        col(AuditEntry.entity_id) == invoice_id),
-                   and_(col(AuditEntry.entity) == "invoice_line",
-                        col(AuditEntry.entity_id).in_(lines))),
-               col(AuditEntry.action).not_in(_NOT_CHANGES),
-               ~col(AuditEntry.action).startswith(DATABASE_ACTION_PREFIX))
-        .order_by(col(AuditEntry.id).desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    login, name = row
-    return name or login
+    person = session.get(AppUser, invoice.updated_by_id)
+    return person.display_name if person is not None else None
 
 
 def load_invoice(session: Session, actor: Actor, invoice_id: int) -> InvoiceView:
@@ -191,5 +164,5 @@ def load_invoice(session: Session, actor: Actor, invoice_id: int) -> InvoiceView
         moves=tuple(moves_from(status, who)), paid=paid,
         payment_status=payment_status(due, paid, approved=status in APPROVED_FOR_PAYMENT),
         rules=tuple(computed.rules),
-        last_saved_by=last_saved_by(session, actor, invoice.id),
+        last_saved_by=last_saved_by(session, invoice),
     )
