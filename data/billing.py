@@ -337,7 +337,33 @@ def compute_invoice(lines: Sequence[LineInput], *, previous_certificates: Decima
     allowance = _Allowance(remaining)
     rate = None if rule is None else rule.rate
     results = tuple(compute_line(ln, work_rate=rate, allowance=allowance) for ln in lines)
+    return Invoice(lines=results, summary=_summarize(lines, results, previous_certificates),
+                   rule_applied=rule)
 
+
+def recompute_line(invoice: Invoice, lines: Sequence[LineInput], index: int, *,
+                   previous_certificates: Decimal = ZERO,
+                   rules: Sequence[RetainageRule] = ()) -> Invoice:
+    """`invoice` (computed from `lines` but for line `index`, which changed) computed again.
+
+    Without sliding-scale rules a line's figures depend on that line alone, so only it is
+    computed again and the summary summed again: what a typed figure costs on a long schedule.
+    With rules, one line's retainage depends on the lines before it: everything is computed
+    again. Either way the answer is `compute_invoice(lines, ...)`."""
+    if rules:
+        return compute_invoice(lines, previous_certificates=previous_certificates, rules=rules)
+    results = list(invoice.lines)
+    results[index] = compute_line(lines[index])
+    done = tuple(results)
+    return Invoice(lines=done, summary=_summarize(lines, done, previous_certificates),
+                   rule_applied=None)
+
+
+def _summarize(lines: Sequence[LineInput], results: Sequence[LineResult],
+               previous_certificates: Decimal) -> Summary:
+    """The G702 lines and the G703 column totals, from the lines and their figures."""
+    original = sum((ln.scheduled_value for ln in lines if ln.change_order is None), ZERO)
+    revised = sum((ln.scheduled_value for ln in lines), ZERO)
     total_g = total_d = total_e = total_f = total_h = ZERO
     ret_work = ret_stored = released = retained_now = ZERO
     for r in results:
@@ -351,7 +377,7 @@ def compute_invoice(lines: Sequence[LineInput], *, previous_certificates: Decima
         released += r.released
         retained_now += r.retained_work_this_period + r.retained_stored_this_period
     earned = total_g - ret_work - ret_stored
-    summary = Summary(
+    return Summary(
         original_contract_sum=original,
         change_orders=_change_order_summary(lines),
         contract_sum_to_date=revised,
@@ -372,7 +398,6 @@ def compute_invoice(lines: Sequence[LineInput], *, previous_certificates: Decima
         total_new_stored=sum((ln.new_stored for ln in lines), ZERO),
         total_installed=sum((ln.stored_installed for ln in lines), ZERO),
     )
-    return Invoice(lines=results, summary=summary, rule_applied=rule)
 
 
 def work_for_percent(percent: Decimal, line: LineInput) -> Decimal:

@@ -74,6 +74,7 @@ class DraftInvoice:
         self._index = {sov_line_id: i for i, sov_line_id in enumerate(self._lines)}
         self._typed: dict[int, _Typed] = {}
         self.general = GeneralInfo()
+        self._inputs: list[LineInput] = []  # what the figures were computed from
         self._result = self._compute()
 
     # --- reading ---------------------------------------------------------------------------
@@ -188,7 +189,7 @@ class DraftInvoice:
     def _commit(self, sov_line_id: int, typed: _Typed) -> None:
         before = self._typed.get(sov_line_id)
         self._typed[sov_line_id] = typed
-        result = self._compute()
+        result, inputs = self._compute_one(sov_line_id)
         line_result = result.lines[self._index[sov_line_id]]
         blocking = [p for p in BLOCKING_PROBLEMS if p in line_result.problems]
         if blocking:
@@ -198,7 +199,7 @@ class DraftInvoice:
                 self._typed[sov_line_id] = before
             raise EntryError(f"{refusal_sentence(line_result, blocking[0])}; "
                              "the old value is kept")
-        self._result = result
+        self._result, self._inputs = result, inputs
 
     def _release(self, line: SheetLine, amount: Decimal) -> Decimal:
         if amount < 0:
@@ -251,11 +252,21 @@ class DraftInvoice:
         )
 
     def _compute(self) -> billing.Invoice:
+        self._inputs = [self._input(line) for line in self._lines.values()]
         return billing.compute_invoice(
-            [self._input(line) for line in self._lines.values()],
-            previous_certificates=self.view.summary.previous_certificates,
-            rules=self.view.rules,
-        )
+            self._inputs, previous_certificates=self.view.summary.previous_certificates,
+            rules=self.view.rules)
+
+    def _compute_one(self, sov_line_id: int) -> tuple[billing.Invoice, list[LineInput]]:
+        """After a change to one line: only its figures again (unless retainage rules tie the
+        lines together) and the summary; and the inputs they came from, kept if it is taken."""
+        index = self._index[sov_line_id]
+        inputs = list(self._inputs)
+        inputs[index] = self._input(self._lines[sov_line_id])
+        result = billing.recompute_line(
+            self._result, inputs, index,
+            previous_certificates=self.view.summary.previous_certificates, rules=self.view.rules)
+        return result, inputs
 
     def rebase(self, view: InvoiceView) -> DraftInvoice:
         """The same typed values on top of a newer version of the invoice (after a conflict)."""
