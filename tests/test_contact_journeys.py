@@ -53,9 +53,9 @@ from tests.invoice_pilot import (
     totals,
     type_into,
 )
+from tui.dialogs import Ask, Choose, Report
 from tui.parts.files_part import FilesPart
 from tui.parts.invoice_sheet import TOTALS
-from tui.screens.dialogs import Ask, Choose, Report
 from tui.screens.home import HomeScreen
 from tui.screens.invoice import InvoiceScreen
 

@@ -20,7 +20,7 @@ from data.services.actors import actor_for_login
 from data.services.home import Home, home_for
 from tests.conftest import DEMO_TODAY
 from tui.app import PayApp
-from tui.screens.dialogs import Report
+from tui.dialogs import Report
 from tui.screens.home import HomeScreen
 
 NARROW, WIDE = (80, 24), (160, 50)

@@ -47,9 +47,9 @@ from tests.invoice_pilot import (
 )
 from tests.test_contact_journeys import attach, one_page_pdf
 from tui.app import PayApp
+from tui.dialogs import Choose, Report
 from tui.parts.line_detail import LineDetail
 from tui.parts.summary_part import SummaryPart
-from tui.screens.dialogs import Choose, Report
 from tui.screens.invoice import InvoiceScreen
 from tui.widgets.form import FormScreen
 

@@ -34,9 +34,9 @@ from data.services.actors import actor_for_login
 from data.services.invoice_changes import LineEntry, save_lines
 from data.terminal_text import terminal_safe
 from tui.app import PayApp
+from tui.dialogs import Choose, Report
 from tui.parts.invoice_header import InvoiceHeader
 from tui.parts.invoice_sheet import InvoiceSheet
-from tui.screens.dialogs import Choose, Report
 from tui.screens.home import HomeScreen
 from tui.screens.invoice import InvoiceScreen
 from tui.widgets.form import FormScreen

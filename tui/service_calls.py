@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import date
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from textual.message import Message
 from textual.widget import Widget
@@ -56,6 +57,19 @@ class ServiceFailed(Message):
     def text(self) -> str:
         where = f"; the details are in {self.log_file}" if self.log_file else ""
         return f"{self.what} failed ({self.problem}){where}. Nothing you typed was lost."
+
+
+class Acting(Protocol):
+    """What the app knows of the person acting (tui.app.PayApp has it)."""
+
+    login: str
+    demo: bool
+    today: Callable[[], date]
+
+
+def acting(widget: Widget) -> Acting:
+    """The app, as the acting person and the date it believes it is."""
+    return cast(Acting, widget.app)
 
 
 def start_log(path: Path) -> None:

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from data.terminal_text import terminal_safe
-from tui.screens.dialogs import Ask, Choose
+from tui.dialogs import Ask, Choose
 from tui.service_calls import call_service
 from tui.widgets.cells import day, plain
 from tui.widgets.path_suggester import PathSuggester

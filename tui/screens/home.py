@@ -5,21 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from data.terminal_text import terminal_safe
+from tui.service_calls import ServiceFailed, ServiceRefused, acting, call_service
 from tui.widgets.cells import day, money, plain, status
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from data.services.actors import Actor
     from data.services.home import Home, InviteRow
-    from tui.app import PayApp
 
 
 def _days_left(days: int) -> Text:
@@ -202,6 +205,20 @@ def _detail(kind: str, row: Any) -> Text:
     return Text(" · ".join(terminal_safe(part) for part in parts))
 
 
+class HomeLoaded(Message):
+    def __init__(self, home: Home) -> None:
+        super().__init__()
+        self.home = home
+
+
+class InvoiceToOpen(Message):
+    """An invite was answered or an invoice started; None: nothing to open."""
+
+    def __init__(self, invoice_id: int | None) -> None:
+        super().__init__()
+        self.invoice_id = invoice_id
+
+
 class HomeScreen(Screen[None]):
     DEFAULT_CSS = """
     HomeScreen TabbedContent { height: 1fr; }
@@ -245,10 +262,6 @@ class HomeScreen(Screen[None]):
 
     _home: Home | None = None
 
-    @property
-    def payapp(self) -> PayApp:
-        return cast("PayApp", self.app)
-
     def on_mount(self) -> None:
         self.load()
 
@@ -265,23 +278,31 @@ class HomeScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="home-load")
     def load(self) -> None:
-        from data.db import reading
-        from data.services.actors import actor_for_login
-        from data.services.errors import NotAllowed, NotFound
         from data.services.home import home_for
 
-        try:
-            with reading(self.payapp.engine) as session:
-                actor = actor_for_login(session, self.payapp.login)
-                home = home_for(session, actor, today=self.payapp.today())
-        except (NotFound, NotAllowed) as error:
-            message = (f"{error}. Ask your system administrator to add you "
-                       f"(payapp users add {self.payapp.login} ...).")
-            self.app.call_from_thread(self._show_problem, message)
+        today = acting(self).today()
+
+        def work(session: Session, actor: Actor) -> Home:
+            return home_for(session, actor, today=today)
+
+        call_service(self, "Reading your lists", work, HomeLoaded, group="home-load")
+
+    def on_home_loaded(self, event: HomeLoaded) -> None:
+        self._show(event.home)
+
+    def on_service_refused(self, event: ServiceRefused) -> None:
+        from data.refusals import NotAllowed, NotFound
+
+        if event.what == "Reading your lists" and isinstance(event.refusal,
+                                                             NotFound | NotAllowed):
+            self._show_problem(f"{event.reason}. Ask your system administrator to add you "
+                               f"(payapp users add {acting(self).login} ...).")
             return
-        self.app.call_from_thread(self._show, home)
+        self.say(event.reason, error=True)
+
+    def on_service_failed(self, event: ServiceFailed) -> None:
+        self.say(event.text, error=True)
 
     def _show_problem(self, message: str) -> None:
         self.query_one("#who", Static).update(
@@ -294,7 +315,7 @@ class HomeScreen(Screen[None]):
         from data.wording import ROLE_LABELS  # loaded with the home list already
 
         roles = ", ".join(sorted(ROLE_LABELS[r] for r in actor.roles))
-        demo = "  [demo: ctrl+p → Act as…]" if self.payapp.demo else ""
+        demo = "  [demo: ctrl+p → Act as…]" if acting(self).demo else ""
         self.query_one("#who", Static).update(
             Text(terminal_safe(f"{actor.display_name} ({actor.login}) · {roles}{demo}"),
                  no_wrap=True, overflow="ellipsis"))
@@ -381,7 +402,7 @@ class HomeScreen(Screen[None]):
     def action_keys(self) -> None:
         lines = [f"{b.key_display or self.app.get_key_display(b)}: {b.tooltip or b.description}"
                  for b in self.BINDINGS if isinstance(b, Binding)]
-        from tui.screens.dialogs import Report
+        from tui.dialogs import Report
 
         lines += ["↑ ↓: choose a row; the line under the list shows the whole row",
                   "Enter: open the invoice (on an invite: its invoice, once answered Yes; on "
@@ -426,29 +447,25 @@ class HomeScreen(Screen[None]):
             return
         self.answer(invite_id, bill)
 
-    @work(thread=True, exclusive=True, group="home-answer")
     def answer(self, invite_id: int, bill: bool) -> None:
-        from data.db import writing
-        from data.services.actors import actor_for_login
-        from data.services.errors import Invalid, NotAllowed, NotFound
         from data.services.invites import respond
 
-        try:
-            with writing(self.payapp.engine) as session:
-                actor = actor_for_login(session, self.payapp.login)
-                invoice = respond(session, actor, invite_id, bill=bill, today=self.payapp.today())
-                invoice_id = invoice.id if invoice is not None else None
-        except (Invalid, NotAllowed, NotFound) as error:
-            self.app.call_from_thread(self.say, str(error), error=True)
+        today = acting(self).today()
+
+        def work(session: Session, actor: Actor) -> int | None:
+            invoice = respond(session, actor, invite_id, bill=bill, today=today)
+            return invoice.id if invoice is not None else None
+
+        call_service(self, "Answering the invite", work, InvoiceToOpen, writes=True,
+                     group="home-answer")
+
+    def on_invoice_to_open(self, event: InvoiceToOpen) -> None:
+        self.load()
+        if event.invoice_id is None:
+            self.say("Thank you: you will not bill this period. You can still answer Yes "
+                     "until the due date.")
             return
-        if invoice_id is None:
-            self.app.call_from_thread(
-                self.say, "Thank you: you will not bill this period. You can still answer "
-                "Yes until the due date.")
-            self.app.call_from_thread(self.load)
-            return
-        self.app.call_from_thread(self.load)
-        self.app.call_from_thread(self.open_invoice, invoice_id)
+        self.open_invoice(event.invoice_id)
 
     def action_bill(self) -> None:
         commitment_id = self._selected("commitments-table", "commitment")
@@ -463,25 +480,16 @@ class HomeScreen(Screen[None]):
             return
         self.start_invoice(commitment_id, row.open_period_id)
 
-    @work(thread=True, exclusive=True, group="home-answer")
     def start_invoice(self, commitment_id: int, period_id: int) -> None:
-        from data.db import writing
-        from data.services.actors import actor_for_login
-        from data.services.errors import Invalid, NotAllowed, NotFound
         from data.services.invoice_changes import create_invoice
 
-        try:
-            with writing(self.payapp.engine) as session:
-                actor = actor_for_login(session, self.payapp.login)
-                invoice = create_invoice(session, actor, commitment_id, period_id,
-                                         today=self.payapp.today())
-                invoice_id = invoice.id
-        except (Invalid, NotAllowed, NotFound) as error:
-            self.app.call_from_thread(self.say, str(error), error=True)
-            return
-        assert invoice_id is not None
-        self.app.call_from_thread(self.load)
-        self.app.call_from_thread(self.open_invoice, invoice_id)
+        today = acting(self).today()
+
+        def work(session: Session, actor: Actor) -> int | None:
+            return create_invoice(session, actor, commitment_id, period_id, today=today).id
+
+        call_service(self, "Starting the invoice", work, InvoiceToOpen, writes=True,
+                     group="home-answer")
 
     def open_invoice(self, invoice_id: int) -> None:
         from tui.screens.invoice import InvoiceScreen

@@ -12,8 +12,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from data.terminal_text import terminal_safe
+from tui.dialogs import Ask, Choose, Report
 from tui.parts.invoice_sheet import InvoiceSheet
-from tui.screens.dialogs import Ask, Choose, Report
 from tui.screens.invoice_base import InvoiceLoaded, InvoicePartsScreen
 from tui.screens.invoice_general import edit_general
 from tui.service_calls import ServiceFailed, ServiceRefused, call_service

@@ -11,7 +11,7 @@ failure is said on the message line and what was typed stays on screen.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from data.terminal_text import terminal_safe
+from tui.dialogs import Report
 from tui.parts.files_part import FilesPart
 from tui.parts.invoice_header import InvoiceHeader
 from tui.parts.invoice_sheet import TOTALS, InvoiceSheet
@@ -27,7 +28,6 @@ from tui.parts.line_detail import LineDetail, line_in_full
 from tui.parts.message_line import MessageLine
 from tui.parts.summary_part import SummaryPart
 from tui.parts.totals_bar import TotalsBar
-from tui.screens.dialogs import Report
 from tui.service_calls import ServiceFailed, ServiceRefused, call_service
 from tui.widgets.sov_grid import SovGrid
 
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from data.services.actors import Actor
     from data.services.attachments import AttachmentRow
     from data.services.invoice_views import InvoiceView
-    from tui.app import PayApp
 
 
 class InvoiceLoaded(Message):
@@ -99,10 +98,6 @@ class InvoicePartsScreen(Screen[None]):
         yield TotalsBar(id="totals")
         yield MessageLine(id="message")
         yield Footer(compact=True, show_command_palette=False)
-
-    @property
-    def payapp(self) -> PayApp:
-        return cast("PayApp", self.app)
 
     @property
     def grid(self) -> InvoiceSheet:
