@@ -139,6 +139,8 @@ class InvoiceSheet(SovGrid):
         self.folded = False
         self._spec: tuple[G703Column, ...] = ()
         self._editable = False
+        self._lines_of: object = None  # the view `_by_id` was made from
+        self._by_id: dict[int, SheetLine] = {}
 
     # --- filling ---------------------------------------------------------------------------
 
@@ -169,11 +171,10 @@ class InvoiceSheet(SovGrid):
     def update_lines(self, sov_line_ids: list[int]) -> None:
         """After a change to these lines: their rows and the totals, nothing else."""
         assert self.draft is not None
-        keys = set(self.row_keys)
-        lines = {line.sov_line_id: line for line in self.draft.view.lines}
         for sov_line_id in sov_line_ids:
-            if str(sov_line_id) in keys:
-                self.update_row(self._line_row(lines[sov_line_id]))
+            key = str(sov_line_id)
+            if self.has_row(key):  # not folded away
+                self.update_row(self._line_row(self.line_of(sov_line_id)))
         self.update_row(self._totals_row())
 
     def _rows(self) -> Iterator[GridRow]:
@@ -316,4 +317,7 @@ class InvoiceSheet(SovGrid):
 
     def line_of(self, sov_line_id: int) -> SheetLine:
         assert self.draft is not None
-        return next(ln for ln in self.draft.view.lines if ln.sov_line_id == sov_line_id)
+        if self._lines_of is not self.draft.view:
+            self._lines_of = self.draft.view
+            self._by_id = {line.sov_line_id: line for line in self.draft.view.lines}
+        return self._by_id[sov_line_id]

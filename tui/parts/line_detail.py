@@ -4,6 +4,7 @@ than the strip."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -14,7 +15,6 @@ from data import g703
 from data.billing import Problem
 from data.money import format_money
 from data.terminal_text import terminal_safe
-from tui.parts.invoice_sheet import draft_line
 
 if TYPE_CHECKING:
     from textual.app import RenderResult
@@ -25,10 +25,10 @@ if TYPE_CHECKING:
 HEIGHT = 3
 
 
-def line_in_full(draft: DraftInvoice, line: SheetLine) -> list[str]:
-    """The line in sentences: what it is, what the reviewer said, what is wrong, its figures."""
-    shown = draft_line(draft, line)
-    result = shown.result
+def line_in_full(draft: DraftInvoice, line: SheetLine, cells: Mapping[str, str]) -> list[str]:
+    """The line in sentences: what it is, what the reviewer said, what is wrong, its figures
+    (`cells`: the line's figures as the grid shows them, by column key)."""
+    result = draft.line_result(line.sov_line_id)
     li = result.line
     about = f"Line {li.item_no}: {li.description}"
     if line.budget_code:
@@ -46,8 +46,8 @@ def line_in_full(draft: DraftInvoice, line: SheetLine) -> list[str]:
         if problem is not Problem.OVERBILLED:
             sentences.append(f"⚠ {problem.value}.")
     columns = g703.sheet_columns(draft.view.method, stored_separately=draft.view.stored_separately)
-    figures = [f"{column.label} {column.line_text(shown)}" for column in columns
-               if column.numeric and column.line_text(shown)]
+    figures = [f"{column.label} {cells[column.key]}" for column in columns
+               if column.numeric and cells.get(column.key)]
     sentences.append(" · ".join(figures))
     return [terminal_safe(sentence) for sentence in sentences]
 

@@ -184,7 +184,8 @@ class InvoicePartsScreen(Screen[None]):
                         if cursor and cursor[0] == TOTALS else [])
             return
         line = self.grid.line_of(current)
-        detail.show(line_in_full(self.draft, line), rejected=line.review == "rejected")
+        cells = self.grid.row(str(current)).cells
+        detail.show(line_in_full(self.draft, line, cells), rejected=line.review == "rejected")
 
     def _files_label(self, count: int) -> None:
         self.query_one(TabbedContent).get_tab("files").label = f"Files ({count})"
@@ -205,7 +206,8 @@ class InvoicePartsScreen(Screen[None]):
 
     def on_invoice_sheet_line_wanted(self, event: InvoiceSheet.LineWanted) -> None:
         if self.draft is not None:
-            lines = line_in_full(self.draft, self.grid.line_of(event.sov_line_id))
+            cells = self.grid.row(str(event.sov_line_id)).cells
+            lines = line_in_full(self.draft, self.grid.line_of(event.sov_line_id), cells)
             self.app.push_screen(Report(lines[0], lines[1:] or ["(no figures)"]))
 
     def on_files_part_working(self, event: FilesPart.Working) -> None:

@@ -476,6 +476,9 @@ class SovGrid(ScrollView, can_focus=True):
 
     # --- reading ---------------------------------------------------------------------------
 
+    def has_row(self, key: str) -> bool:
+        return key in self._where
+
     def row(self, key: str) -> GridRow:
         pinned, index = self._where[key]
         return (self._pinned if pinned else self._body)[index]
