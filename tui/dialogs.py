@@ -16,10 +16,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from data.terminal_text import terminal_safe
 from tui.widgets.form import fit_scroll
+from tui.widgets.quiet_footer import QuietFooter
 
 _DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -45,7 +46,7 @@ class Choose(ModalScreen[str]):
         self.answers = answers  # (value, label)
 
     def compose(self) -> ComposeResult:
-        yield Footer(compact=True, show_command_palette=False)  # this dialog's keys only
+        yield QuietFooter(compact=True, show_command_palette=False)  # this dialog's keys only
         with Vertical():
             yield Static(Text(terminal_safe(self.question, multiline=True)))
             with Horizontal():
@@ -86,7 +87,7 @@ class Ask(ModalScreen[str | None]):
         self.check = check
 
     def compose(self) -> ComposeResult:
-        yield Footer(compact=True, show_command_palette=False)  # this dialog's keys only
+        yield QuietFooter(compact=True, show_command_palette=False)  # this dialog's keys only
         with Vertical():
             yield Static(Text(terminal_safe(self.question, multiline=True)))
             yield Input(terminal_safe(self.value), placeholder=self.placeholder,
@@ -127,7 +128,7 @@ class Report(ModalScreen[None]):
         self.footer = footer
 
     def compose(self) -> ComposeResult:
-        yield Footer(compact=True, show_command_palette=False)  # this dialog's keys only
+        yield QuietFooter(compact=True, show_command_palette=False)  # this dialog's keys only
         with Vertical(id="report-box"):
             yield Static(Text(terminal_safe(self.title_text, multiline=True), style="bold"),
                          id="report-title")

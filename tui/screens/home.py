@@ -12,11 +12,12 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from data.terminal_text import terminal_safe
 from tui.service_calls import ServiceFailed, ServiceRefused, acting, call_service
 from tui.widgets.cells import day, money, plain, status
+from tui.widgets.quiet_footer import QuietFooter
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -258,7 +259,7 @@ class HomeScreen(Screen[None]):
             with TabPane("Commitments", id="commitments"):
                 yield DataTable(id="commitments-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="detail")
-        yield Footer(compact=True)
+        yield QuietFooter(compact=True)
 
     _home: Home | None = None
 

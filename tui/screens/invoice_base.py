@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from data.terminal_text import terminal_safe
 from tui.dialogs import Report
@@ -29,6 +29,7 @@ from tui.parts.message_line import MessageLine
 from tui.parts.summary_part import SummaryPart
 from tui.parts.totals_bar import TotalsBar
 from tui.service_calls import ServiceFailed, ServiceRefused, call_service
+from tui.widgets.quiet_footer import QuietFooter
 from tui.widgets.sov_grid import SovGrid
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class InvoicePartsScreen(Screen[None]):
                 yield FilesPart(self.invoice_id, id="files-part")
         yield TotalsBar(id="totals")
         yield MessageLine(id="message")
-        yield Footer(compact=True, show_command_palette=False)
+        yield QuietFooter(compact=True, show_command_palette=False)
 
     @property
     def grid(self) -> InvoiceSheet:

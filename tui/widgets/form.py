@@ -31,9 +31,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from data.terminal_text import terminal_safe
+from tui.widgets.quiet_footer import QuietFooter
 
 __all__ = ["FormField", "FormScreen", "fit_scroll"]
 
@@ -106,7 +107,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
     # --- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Footer(compact=True, show_command_palette=False)  # this dialog's keys only
+        yield QuietFooter(compact=True, show_command_palette=False)  # this dialog's keys only
         label_width = min(24, max(len(f.label) for f in self.fields) + 2)
         with Vertical(id="form-box"):
             yield Static(Text(terminal_safe(self.form_title, multiline=True)), id="form-title")
