@@ -21,6 +21,7 @@ from data import g703
 from data.billing import LineResult
 from data.g703 import G703Column, Group, Kind
 from data.terminal_text import terminal_safe
+from tui.parts.line_detail import LineDetail, line_in_full
 from tui.widgets.grid_columns import CellHint, GridColumn, GridRow, RowKind
 from tui.widgets.sov_grid import SovGrid
 
@@ -139,6 +140,7 @@ class InvoiceSheet(SovGrid):
         self.folded = False
         self._spec: tuple[G703Column, ...] = ()
         self._editable = False
+        self._detail: LineDetail | None = None
         self._lines_of: object = None  # the view `_by_id` was made from
         self._by_id: dict[int, SheetLine] = {}
 
@@ -314,6 +316,29 @@ class InvoiceSheet(SovGrid):
         current = self.current_line()
         if current is not None:
             self.post_message(self.LineWanted(current))
+
+    # --- the line detail under the grid ----------------------------------------------------
+
+    def attach_detail(self, detail: LineDetail) -> None:
+        """The strip that shows the current line in full; kept in step with the cursor."""
+        self._detail = detail
+
+    def cursor_moved_now(self, row_key: str, column_key: str | None) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        detail = self._detail
+        if detail is None or self.draft is None:
+            return
+        current = self.current_line()
+        if current is None:
+            cursor = self.cursor
+            detail.show(["Totals of every line; the Summary tab (s) has the G702 lines."]
+                        if cursor and cursor[0] == TOTALS else [])
+            return
+        line = self.line_of(current)
+        detail.show(line_in_full(self.draft, line, self.row(str(current)).cells),
+                    rejected=line.review == "rejected")
 
     def line_of(self, sov_line_id: int) -> SheetLine:
         assert self.draft is not None

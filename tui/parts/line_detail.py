@@ -94,8 +94,11 @@ class LineDetail(Widget):
         self._sentences: list[str] = []
 
     def show(self, sentences: list[str], *, rejected: bool = False) -> None:
+        if sentences == self._sentences and rejected == self.has_class("rejected"):
+            return
         self._sentences = sentences
-        self.set_class(rejected, "rejected")
+        if rejected != self.has_class("rejected"):  # a class change restyles: only if needed
+            self.set_class(rejected, "rejected")
         self.refresh()
 
     @property

@@ -23,7 +23,7 @@ from data.terminal_text import terminal_safe
 from tui.dialogs import Report
 from tui.parts.files_part import FilesPart
 from tui.parts.invoice_header import InvoiceHeader
-from tui.parts.invoice_sheet import TOTALS, InvoiceSheet
+from tui.parts.invoice_sheet import InvoiceSheet
 from tui.parts.line_detail import LineDetail, line_in_full
 from tui.parts.message_line import MessageLine
 from tui.parts.summary_part import SummaryPart
@@ -112,6 +112,7 @@ class InvoicePartsScreen(Screen[None]):
         self.message.say(text, error=error)
 
     def on_mount(self) -> None:
+        self.grid.attach_detail(self.query_one(LineDetail))
         self.say("Opening the invoice…")
         self.load()
 
@@ -177,25 +178,12 @@ class InvoicePartsScreen(Screen[None]):
             self._summary_stale = False
 
     def _show_line(self) -> None:
-        detail = self.query_one(LineDetail)
-        current = self.grid.current_line()
-        if current is None or self.draft is None:
-            cursor = self.grid.cursor
-            detail.show(["Totals of every line; the Summary tab (s) has the G702 lines."]
-                        if cursor and cursor[0] == TOTALS else [])
-            return
-        line = self.grid.line_of(current)
-        cells = self.grid.row(str(current)).cells
-        detail.show(line_in_full(self.draft, line, cells), rejected=line.review == "rejected")
+        self.grid.show_detail()
 
     def _files_label(self, count: int) -> None:
         self.query_one(TabbedContent).get_tab("files").label = f"Files ({count})"
 
     # --- the parts' messages ---------------------------------------------------------------
-
-    def on_sov_grid_cursor_moved(self, _: SovGrid.CursorMoved) -> None:
-        if self.draft is not None:
-            self._show_line()
 
     def on_sov_grid_edit_refused(self, _: SovGrid.EditRefused) -> None:
         if self.view is not None and not self.may_change(self.view):

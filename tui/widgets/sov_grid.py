@@ -807,8 +807,13 @@ class SovGrid(ScrollView, can_focus=True):
         row = self._cursor_row()
         if row is not None and (row.key, self._col_key) != self._reported:
             self._reported = (row.key, self._col_key)
+            self.cursor_moved_now(row.key, self._col_key)
             self.post_message(self.CursorMoved(self, row.key, self._col_key))
         self._sync_bindings()
+
+    def cursor_moved_now(self, row_key: str, column_key: str | None) -> None:
+        """Called as the cursor moves, before `CursorMoved` is posted: a subclass that shows
+        something about the current row updates it here, so that it is painted with the move."""
 
     def _sync_bindings(self) -> None:
         """Tell the footer when what the keys do here has changed, after FOOTER_DELAY of quiet.
