@@ -19,7 +19,7 @@ from textual.message import Message
 
 from data import g703
 from data.billing import LineResult
-from data.g703 import G703Column, Group, Kind
+from data.g703 import G703Column, Group, Kind, Value, text_of
 from data.terminal_text import terminal_safe
 from tui.parts.line_detail import LineDetail, line_in_full
 from tui.widgets.grid_columns import CellHint, GridColumn, GridRow, RowKind
@@ -83,9 +83,11 @@ def grid_column(column: G703Column) -> GridColumn:
         overflow="mark" if column.numeric else "ellipsis")
 
 
-def _edit_text(column: G703Column, line: DraftLine) -> str:
+_NEGATIVE = frozenset({CellHint.NEGATIVE})
+
+
+def _edit_text(column: G703Column, value: Value) -> str:
     """What Enter puts in a cell to change: the figure without $ and thousands separators."""
-    value = column.value(line)
     if value is None or isinstance(value, str):
         return ""
     if column.kind is Kind.PERCENT:
@@ -205,18 +207,19 @@ class InvoiceSheet(SovGrid):
         edit_texts: dict[str, str] = {}
         locked: set[str] = set()
         for column in self._spec:
-            value = column.value(shown)
-            cells[column.key] = terminal_safe(column.line_text(shown))
+            value = column.value(shown)  # once: the text and the hints are read from it
+            text = text_of(value, column.kind)
+            cells[column.key] = text if column.numeric else terminal_safe(text)
             if isinstance(value, Decimal) and value < 0 and column.kind is Kind.MONEY:
-                hints[column.key] = frozenset({CellHint.NEGATIVE})
+                hints[column.key] = _NEGATIVE
             if column.field is not None:
                 if column.editable_on(shown):
-                    edit_texts[column.key] = _edit_text(column, shown)
+                    edit_texts[column.key] = _edit_text(column, value)
                 else:
                     locked.add(column.key)
-        if shown.units is not None and self._draft.units(line.sov_line_id) is not None:
-            override = self._draft.units(line.sov_line_id)
-            if override is not None and override[2]:
+        if shown.units is not None:
+            typed = self._draft.units(line.sov_line_id)
+            if typed is not None and typed[2]:
                 hints[g703.NEW_VALUE.key] = frozenset({CellHint.OVERRIDE})
         item = cells[g703.ITEM.key]
         if result.overbilled:
