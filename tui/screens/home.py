@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -15,195 +13,16 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from data.terminal_text import terminal_safe
+from tui.screens.home_lists import TABLES, detail_of, row_id
 from tui.service_calls import ServiceFailed, ServiceRefused, acting, call_service
-from tui.widgets.cells import day, money, plain, status
+from tui.widgets.fitted_columns import fit
 from tui.widgets.quiet_footer import QuietFooter
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from data.services.actors import Actor
-    from data.services.home import Home, InviteRow
-
-
-def _days_left(days: int) -> Text:
-    if days < 0:
-        return Text(f"{-days} d overdue", style="bold red", no_wrap=True)
-    if days == 0:
-        return Text("due today", style="bold yellow", no_wrap=True)
-    return Text(f"{days} d left", no_wrap=True)
-
-
-def _days_left_short(days: int) -> Text:
-    if days < 0:
-        return Text(f"{-days} d late", style="bold red", no_wrap=True)
-    if days == 0:
-        return Text("today", style="bold yellow", no_wrap=True)
-    return Text(f"{days} d", no_wrap=True)
-
-
-def _short_day(value: date) -> Text:
-    """Dec 31 ’26: the year kept, in two digits."""
-    return Text(f"{value:%b %d} ’{value:%y}", no_wrap=True)
-
-
-def _answer(row: InviteRow, *, short: bool = False) -> Text:
-    answer = row.response_label
-    if row.overdue:
-        answer += ", closed" if short else " (closed: past due)"
-    return plain(answer, "dim" if row.overdue else "")
-
-
-# --- columns that fit the terminal -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Shape:
-    """One way to show a column: its caption, its cell, and at most how wide (cut with …)."""
-
-    caption: str | Text
-    cell: Callable[[Any], Text]
-    max_width: int | None = None
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    shapes: tuple[Shape, ...]  # widest first; squeezed past the last one, the column goes
-
-
-@dataclass(frozen=True)
-class Layout:
-    """A table's columns, the one that takes the width left over (cut with …, never below
-    `flex_min` unless nothing else can give way), and the order in which the others give way:
-    each step moves that column to its next, narrower shape, and past its last shape hides it
-    (the line under the table still shows the whole row). Every shape of a money column shows
-    the figure whole (only its caption gets shorter), and no money column is ever hidden."""
-
-    columns: tuple[Column, ...]
-    flex: str
-    flex_min: int
-    squeeze: tuple[str, ...]
-
-
-FLEX_FLOOR = 10
-
-
-def _width(shape: Shape, rows: Sequence[Any]) -> int:
-    caption = shape.caption.cell_len if isinstance(shape.caption, Text) else len(shape.caption)
-    natural = max([caption, *(shape.cell(row).cell_len for row in rows)])
-    return natural if shape.max_width is None else min(natural, max(caption, shape.max_width))
-
-
-def fit(layout: Layout, rows: Sequence[Any], width: int,
-        padding: int = 2) -> list[tuple[Column, Shape, int]]:
-    """The columns to show in `width` cells, each with its shape and width."""
-    chosen = {c.key: 0 for c in layout.columns}
-    steps = list(layout.squeeze)
-    while True:
-        shown = [(c, c.shapes[chosen[c.key]]) for c in layout.columns
-                 if chosen[c.key] < len(c.shapes)]
-        widths = {c.key: _width(shape, rows) for c, shape in shown}
-        others = sum(w + padding for key, w in widths.items() if key != layout.flex)
-        flex_room = width - others - padding
-        if flex_room >= min(widths[layout.flex], layout.flex_min) or not steps:
-            break
-        chosen[steps.pop(0)] += 1
-    # Nothing else can give way: the flexible column takes what is left, down to a floor.
-    widths[layout.flex] = max(min(widths[layout.flex], flex_room),
-                              min(widths[layout.flex], FLEX_FLOOR))
-    return [(c, shape, widths[c.key]) for c, shape in shown]
-
-
-def _row_id(kind: str, row: Any) -> int:
-    ident = {"invites": "invite_id", "invoices": "invoice_id",
-             "commitments": "commitment_id"}[kind]
-    return int(getattr(row, ident))
-
-
-def _period(row: InviteRow) -> Text:
-    return plain(f"{row.period_start:%b %d} – {row.period_end:%b %d, %Y}")
-
-
-INVITES = Layout(
-    columns=(
-        Column("commitment", (Shape("Commitment", lambda r: plain(r.commitment)),)),
-        Column("type", (Shape("Type", lambda r: plain(r.invite_type)),)),
-        Column("period", (Shape("Period", _period),
-                          Shape("Period", lambda r: plain(
-                              f"{r.period_start:%b %d}–{r.period_end:%b %d}")))),
-        Column("invited_by", (Shape("Invited by", lambda r: plain(r.invited_by)),)),
-        Column("due", (Shape("Due", lambda r: day(r.due_on)),
-                       Shape("Due", lambda r: plain(f"{r.due_on:%b %d}")))),
-        Column("left", (Shape("Days left", lambda r: _days_left(r.days_left)),
-                        Shape("Left", lambda r: _days_left_short(r.days_left)))),
-        Column("answer", (Shape("Answer", _answer),
-                          Shape("Answer", lambda r: _answer(r, short=True)))),
-    ),
-    flex="commitment", flex_min=24,
-    squeeze=("answer", "type", "period", "due", "left", "invited_by", "period"),
-)
-
-INVOICES = Layout(
-    columns=(
-        Column("commitment", (Shape("Commitment", lambda r: plain(
-            f"{r.commitment_number} {r.commitment_title}")),)),
-        Column("number", (Shape("#", lambda r: plain(str(r.position))),)),
-        Column("period_end", (Shape("Period end", lambda r: day(r.period_end)),
-                              Shape("Period end", lambda r: _short_day(r.period_end)))),
-        Column("status", (Shape("Status", lambda r: status(r.status)),)),
-        Column("payment_due", (Shape(Text("Payment Due", justify="right"),
-                                     lambda r: money(r.current_payment_due)),
-                               Shape(Text("Due", justify="right"),
-                                     lambda r: money(r.current_payment_due)))),
-        Column("payment", (Shape("Payment", lambda r: plain(r.payment_label)),
-                           Shape("Payment", lambda r: plain(r.payment_label), max_width=9))),
-    ),
-    flex="commitment", flex_min=22,
-    squeeze=("period_end", "payment_due", "payment", "payment", "period_end"),
-)
-
-COMMITMENTS = Layout(
-    columns=(
-        Column("number", (Shape("Number", lambda r: plain(r.number)),)),
-        Column("title", (Shape("Title", lambda r: plain(r.title)),)),
-        Column("company", (Shape("Company", lambda r: plain(r.company)),
-                           Shape("Company", lambda r: plain(r.company), max_width=18))),
-        Column("method", (Shape("Method", lambda r: plain(r.method_label)),)),
-        Column("project", (Shape("Project", lambda r: plain(r.project)),
-                           Shape("Project", lambda r: plain(r.project), max_width=18))),
-        Column("open_period", (
-            Shape("Open period due", lambda r: day(r.open_period_due)
-                  if r.open_period_due else plain("none")),
-            Shape("Period due", lambda r: _short_day(r.open_period_due)
-                  if r.open_period_due else plain("none")))),
-    ),
-    flex="title", flex_min=16,
-    squeeze=("project", "company", "open_period", "project", "company"),
-)
-
-TABLES: dict[str, Layout] = {"invites": INVITES, "invoices": INVOICES,
-                             "commitments": COMMITMENTS}
-
-
-def _detail(kind: str, row: Any) -> Text:
-    """The whole of one row, for the line under the table: what a narrow column cut or hid."""
-    if kind == "invites":
-        due = f"due {row.due_on:%b %d, %Y} ({_days_left(row.days_left).plain})"
-        parts = [row.commitment, row.invite_type, f"{row.period_start:%b %d} – "
-                 f"{row.period_end:%b %d, %Y}", f"invited by {row.invited_by}", due,
-                 f"answer: {_answer(row).plain}"]
-    elif kind == "invoices":
-        parts = [f"{row.commitment_number} {row.commitment_title}",
-                 f"invoice #{row.position}", f"period ending {row.period_end:%b %d, %Y}",
-                 row.status, f"payment due {money(row.current_payment_due).plain}",
-                 f"payment: {row.payment_label}"]
-    else:
-        due = (f"open period due {row.open_period_due:%b %d, %Y}" if row.open_period_due
-               else "no open period")
-        parts = [f"{row.number} {row.title}", row.company, f"method: {row.method_label}",
-                 row.project, due]
-    return Text(" · ".join(terminal_safe(part) for part in parts))
+    from data.services.home import Home
 
 
 class HomeLoaded(Message):
@@ -361,7 +180,7 @@ class HomeScreen(Screen[None]):
                 table.add_column(caption, width=column_width, key=column.key)
             for row in rows:
                 table.add_row(*(shape.cell(row) for _, shape, _ in columns),
-                              key=f"{kind[:-1]}:{_row_id(kind, row)}")
+                              key=f"{kind[:-1]}:{row_id(kind, row)}")
             if rows:
                 table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
 
@@ -378,7 +197,7 @@ class HomeScreen(Screen[None]):
         rows = self._rows(kind)
         shown = Text("")
         if rows and 0 <= table.cursor_row < len(rows):
-            shown = _detail(kind, rows[table.cursor_row])
+            shown = detail_of(kind, rows[table.cursor_row])
         detail = self.query_one("#detail", Static)
         detail.update(shown)
         detail.display = bool(shown)
