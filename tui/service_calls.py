@@ -15,13 +15,14 @@ from collections.abc import Callable
 from datetime import date
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from textual.message import Message
 from textual.widget import Widget
 from textual.worker import Worker
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlmodel import Session
 
     from data.services.actors import Actor
@@ -62,6 +63,7 @@ class ServiceFailed(Message):
 class Acting(Protocol):
     """What the app knows of the person acting (tui.app.PayApp has it)."""
 
+    engine: Engine
     login: str
     demo: bool
     today: Callable[[], date]
@@ -117,8 +119,7 @@ def call_service(widget: Widget, what: str, work: Callable[[Session, Actor], T],
 
     `what` names the action for messages ("Saving", "Exporting the PDF"). A `writes` call runs
     in one writing transaction: committed when `work` returns, rolled back when it raises."""
-    app: Any = widget.app
-    engine, login = app.engine, app.login
+    engine, login = acting(widget).engine, acting(widget).login
 
     def run() -> None:
         from data.db import reading, writing

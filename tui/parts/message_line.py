@@ -28,7 +28,9 @@ class MessageLine(Widget):
         self.set_class(error, "error")
         self.refresh()
         width = self.size.width - 2
-        if width > 10 and len(Text(self._text).wrap(self.app.console, width)) > HEIGHT:
+        may_overflow = len(self._text) > width or self._text.count("\n") >= HEIGHT
+        if width > 10 and may_overflow \
+                and len(Text(self._text).wrap(self.app.console, width)) > HEIGHT:
             self.notify(self._text, severity="error" if error else "information",
                         markup=False, timeout=20)
 

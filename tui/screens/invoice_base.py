@@ -167,7 +167,7 @@ class InvoicePartsScreen(Screen[None]):
         assert draft is not None and self.view is not None
         self.query_one(InvoiceHeader).show(draft, editable=self.may_change(self.view))
         self.query_one(TotalsBar).show(draft.result)
-        self._show_line()
+        self.grid.show_detail()
         self._summary_stale = True
         if self.query_one(TabbedContent).active == "summary":
             self._show_summary()
@@ -176,9 +176,6 @@ class InvoicePartsScreen(Screen[None]):
         if self.draft is not None and self._summary_stale:
             self.query_one(SummaryPart).show(self.draft.result.summary)
             self._summary_stale = False
-
-    def _show_line(self) -> None:
-        self.grid.show_detail()
 
     def _files_label(self, count: int) -> None:
         self.query_one(TabbedContent).get_tab("files").label = f"Files ({count})"
