@@ -113,20 +113,86 @@ def verify(entries: Iterable[AuditEntry]) -> tuple[int, list[Break]]:
     return count, breaks
 
 
+# Who reads the whole trail. Row-level security (migration 0002, policy audit_entry_read) shows
+# a support user every entry and anybody else only the entries their own role wrote; a superuser
+# or a role with BYPASSRLS is not subject to it. A role outside payapp's groups cannot evaluate
+# the policy at all: it calls payapp_is, which only payapp_user and payapp_reader may run (and
+# PostgreSQL checks that right before it runs a statement, so it is asked on its own first).
+_MAY_READ = text("""
+    SELECT CASE
+        WHEN NOT has_table_privilege('audit_entry', 'SELECT') THEN 'none'
+        WHEN NOT row_security_active('audit_entry') THEN 'whole'
+        WHEN NOT has_function_privilege('payapp_is(text)', 'EXECUTE') THEN 'none'
+        ELSE 'policy' END
+""")
+WHO_SEES_THE_WHOLE_TRAIL = (
+    "a support user (support role in payapp, database role in payapp_reader, like the account "
+    "of the nightly audit job) or the database's superuser")
+
+
+def trail_view(session: Session) -> str:
+    """How much of the trail this session's role may read: 'whole', 'own' (row-level security
+    shows it only the entries its own role wrote) or 'none'."""
+    if session.get_bind().dialect.name != "postgresql":
+        return "whole"
+    view = str(session.execute(_MAY_READ).scalar_one())
+    if view != "policy":
+        return view
+    support = session.execute(text("SELECT payapp_is('support')")).scalar_one()
+    return "whole" if support else "own"
+
+
 @dataclass(frozen=True)
 class Verdict:
     count: int
     breaks: list[Break]
     unsealed: int  # written, not chained yet (PostgreSQL): a sealer is at work, or was stopped
+    view: str = "whole"  # how much of the trail the role could read (trail_view)
+    role: str = ""  # the database role that read it (PostgreSQL)
+
+    @property
+    def partial(self) -> bool:
+        """The role read only part of the trail: a gap may be an entry hidden from it, so the
+        chain cannot be judged from here."""
+        return self.view != "whole"
+
+
+def verify_part(entries: Iterable[AuditEntry]) -> tuple[int, list[Break]]:
+    """What a role that sees only some entries can still check: each entry against its own
+    hash, and the link between two entries whose positions follow each other. An entry whose
+    predecessor is not in sight is not judged: it may be hidden rather than deleted."""
+    breaks: list[Break] = []
+    count = 0
+    previous: AuditEntry | None = None
+    for entry in entries:
+        count += 1
+        assert entry.id is not None
+        follows = (previous is not None and previous.position is not None
+                   and entry.position == previous.position + 1)
+        if previous is not None and follows and entry.prev_hash != previous.hash:
+            breaks.append(Break(entry.id, "does not follow the entry before it: an entry was "
+                                          "deleted or changed before this one"))
+        if entry.hash != entry_hash(entry, entry.prev_hash):
+            breaks.append(Break(entry.id, "its contents do not match its hash: it was edited"))
+        previous = entry
+    return count, breaks
 
 
 def verify_database(session: Session) -> Verdict:
-    """Seal what can be sealed, then walk the chain by position."""
-    seal(session.connection())
+    """Seal what can be sealed, then walk the chain by position. A role that may not read the
+    whole trail (row-level security) gets a partial verdict: only what it sees is checked."""
+    view = trail_view(session)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    role = str(session.execute(text("SELECT session_user")).scalar_one()) if postgres else ""
+    if view == "none":
+        return Verdict(0, [], 0, view, role)
+    if not postgres or session.execute(text(
+            "SELECT has_function_privilege('payapp_audit_seal()', 'EXECUTE')")).scalar_one():
+        seal(session.connection())
     session.commit()
-    count, breaks = verify(session.exec(select(AuditEntry)
-                                        .where(col(AuditEntry.position).is_not(None))
-                                        .order_by(col(AuditEntry.position))))
+    entries = session.exec(select(AuditEntry).where(col(AuditEntry.position).is_not(None))
+                           .order_by(col(AuditEntry.position)))
+    count, breaks = verify(entries) if view == "whole" else verify_part(entries)
     unsealed = session.exec(select(func.count()).select_from(AuditEntry)
                             .where(col(AuditEntry.position).is_(None))).one()
-    return Verdict(count, breaks, unsealed)
+    return Verdict(count, breaks, unsealed, view, role)

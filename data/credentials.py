@@ -16,10 +16,12 @@ import threading
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import URL, make_url
+
+from data.pgpass import pgpass_entry
+from data.pgpass import pgpass_has_entry as pgpass_has_entry  # the tests' and callers' name
 
 T = TypeVar("T")
 
@@ -36,47 +38,6 @@ class PasswordSource:
 
 def keyring_account(url: URL) -> str:
     return f"{url.username or ''}@{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
-
-
-def _pgpass_path() -> Path:
-    return Path(os.environ.get("PGPASSFILE") or Path.home() / ".pgpass")
-
-
-def _pgpass_fields(line: str) -> list[str]:
-    fields, current, escaped = [], "", False
-    for char in line:
-        if escaped:
-            current += char
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == ":":
-            fields.append(current)
-            current = ""
-        else:
-            current += char
-    fields.append(current)
-    return fields
-
-
-def pgpass_has_entry(url: URL, path: Path | None = None) -> bool:
-    path = path or _pgpass_path()
-    try:
-        if path.stat().st_mode & 0o077:
-            return False  # libpq ignores a password file that others can read
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return False
-    wanted = [url.host or "localhost", str(url.port or 5432), url.database or "",
-              url.username or os.environ.get("PGUSER", "")]
-    for line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        fields = _pgpass_fields(line)
-        # The password is whatever follows the fourth field, colons included.
-        if len(fields) >= 5 and all(f in ("*", w) for f, w in zip(fields[:4], wanted, strict=True)):
-            return True
-    return False
 
 
 ALTERNATIVES = (
@@ -268,8 +229,9 @@ def resolve_password(url_text: str) -> PasswordSource:
         return PasswordSource(None, "the PGPASSWORD environment variable")
     if url.query.get("service") or os.environ.get("PGSERVICE"):
         return PasswordSource(None, "libpq's service file")
-    if pgpass_has_entry(url):
-        return PasswordSource(None, f"libpq's password file {_pgpass_path()}")
+    entry = pgpass_entry(url)  # matched as libpq does: a URL without a user is your login
+    if entry is not None:
+        return PasswordSource(None, entry.describe())
     note = None
     try:
         stored = _keyring_lookup(url, None)

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import getpass
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from data import audit_chain
+from data.assignments import Assigned, put_on
 from data.db import writing
 from data.models import AppUser, Company, CompanyKind, Role, UserRole
 
@@ -81,6 +83,7 @@ class UserRow:
     company: str
     roles: tuple[str, ...]
     active: bool
+    assigned: Assigned | None = None  # what `add_user` put them on
 
 
 def _ensure_database_role(session: Session, login: str, roles: frozenset[Role]) -> None:
@@ -113,8 +116,11 @@ def ensure_login_role(engine: Engine, login: str) -> None:
 
 def add_user(engine: Engine, login: str, *, company: str, roles: frozenset[Role],
              display_name: str = "", email: str = "",
-             company_kind: CompanyKind = CompanyKind.SUBCONTRACTOR) -> UserRow:
-    """Create the payapp user and, on PostgreSQL, its login role, in one transaction."""
+             company_kind: CompanyKind = CompanyKind.SUBCONTRACTOR,
+             projects: Sequence[str] = (), commitments: Sequence[str] = ()) -> UserRow:
+    """Create the payapp user and, on PostgreSQL, its login role, and put them on `projects`
+    and `commitments` (data.assignments), in one transaction: a refused assignment adds
+    nobody."""
     check_login(login)
     if not roles:
         raise UserError("give at least one --role")
@@ -139,8 +145,10 @@ def add_user(engine: Engine, login: str, *, company: str, roles: frozenset[Role]
         audit_chain.record(session, getpass.getuser(), "add user", "app_user", user.id,
                            after={"login": login, "company": company,
                                   "roles": sorted(r.value for r in roles)})
+        assigned = (put_on(session, login, projects=projects, commitments=commitments)
+                    if projects or commitments else Assigned())
     return UserRow(login, user.display_name, user.email, company,
-                   tuple(sorted(r.value for r in roles)), True)
+                   tuple(sorted(r.value for r in roles)), True, assigned)
 
 
 def list_users(engine: Engine) -> list[UserRow]:

@@ -76,6 +76,7 @@ def test_the_app_refuses_a_shared_schema_it_does_not_know(
     with engine.begin() as connection:
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff'")
     monkeypatch.setenv("PAYAPP_DATABASE_URL", url)
+    monkeypatch.setattr("tui.cli.missing_terminal", lambda: None)  # as in a real terminal
     result = CliRunner().invoke(main, [])
     assert result.exit_code == 1
     assert "newer than this payapp" in result.output

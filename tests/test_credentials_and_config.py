@@ -470,10 +470,11 @@ def test_db_current_goes_on_without_a_hanging_keyring(
     name_backend(fakes, monkeypatch, "HangsOnInit")
     result = run_cli(monkeypatch, ["db", "current"])
     assert result.exit_code == 1
-    keyring_line, connect_line = result.stderr.splitlines()
+    keyring_line, connect_line, advice = result.stderr.splitlines()
     assert "did not answer" in keyring_line
     assert_one_line_with_alternatives(keyring_line)
     assert connect_line.startswith("payapp: cannot connect to the database: ")
+    assert "127.0.0.1:1 did not answer" in connect_line and "payapp locate" in advice
 
 
 def test_a_hanging_keyring_does_not_hold_up_the_real_command(

@@ -202,6 +202,7 @@ def test_payapp_refuses_to_run_as_superuser_owner_or_bypassrls(
     with pytest.raises(UnsafeRole, match="bypasses row-level security"):
         check_runtime_role(connect(bypass))
     monkeypatch.setenv("PAYAPP_DATABASE_URL", demo_url)
+    monkeypatch.setattr("tui.cli.missing_terminal", lambda: None)  # as in a real terminal
     refused = CliRunner().invoke(main, [])
     assert refused.exit_code == 1 and "will not run as 'postgres'" in refused.output
     with admin.begin() as c:

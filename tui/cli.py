@@ -18,6 +18,8 @@ import click
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from data.assignments import Assigned
+
 
 def _decimal_option(
     kind: str,
@@ -37,15 +39,65 @@ def _decimal_option(
     return convert
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, code: int = 1) -> None:
     click.echo(f"payapp: {message}", err=True)
-    sys.exit(1)
+    sys.exit(code)
+
+
+_URL_IN_USE = "payapp.database_url"  # in click's context meta: what a command connects to
+
+
+class _PayappGroup(click.Group):
+    """The `payapp` command. A failure to connect to the database, wherever a command or the
+    app's start meets it, ends in two lines that name the cause and what to do (the words are
+    data.connect_failures'), never in a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            if not type(error).__module__.startswith("sqlalchemy"):
+                raise
+            from data.connect_failures import connect_failure
+
+            message = connect_failure(error, ctx.meta.get(_URL_IN_USE))
+            if message is None:
+                raise
+            click.echo(message, err=True)
+            sys.exit(1)
+
+
+def _connecting_to(url: str) -> None:
+    """Remember the database a command uses, for the words of a failure to connect."""
+    click.get_current_context().meta[_URL_IN_USE] = url
+
+
+def missing_terminal() -> str | None:
+    """Which of standard input and output is not a terminal ("input", "output", "input and
+    output"), or None when the app has a terminal on both ends."""
+    missing = [name for name, stream in (("input", sys.stdin), ("output", sys.stdout))
+               if stream is None or not stream.isatty()]
+    return " and ".join(missing) or None
+
+
+def _need_terminal() -> None:
+    """The app draws on a terminal and reads keys from it: without one (`ssh host command`,
+    scp, sftp, a pipe) it would wait for ever, holding a database connection. Say so and stop,
+    before opening the database."""
+    missing = missing_terminal()
+    if missing:
+        verb = "are" if " and " in missing else "is"
+        _fail(f"the app needs an interactive terminal, and this session has none (standard "
+              f"{missing} {verb} not a terminal): connect with `ssh -t` (scp, sftp and `ssh host "
+              "command` give none); the other commands (`payapp --help`) need no terminal",
+              code=2)
 
 
 def _open_database(url: str, *, auto_migrate: bool) -> Engine:
     from data import migrate
     from data.db import make_engine
 
+    _connecting_to(url)
     engine = make_engine(url)
     try:
         migrate.check_schema(engine)
@@ -59,10 +111,17 @@ def _open_database(url: str, *, auto_migrate: bool) -> Engine:
 def _run_app(engine: Engine, login: str, *, demo: bool) -> None:
     from tui.app import PayApp
 
-    PayApp(engine, login=login, demo=demo).run()
+    app = PayApp(engine, login=login, demo=demo)
+    try:
+        app.run()
+    finally:
+        engine.dispose()  # also after a hang-up: no connection outlives the app
+    if app.return_code:
+        sys.exit(app.return_code)
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_PayappGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="payapp")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -74,6 +133,7 @@ def main(ctx: click.Context) -> None:
     os.umask(0o077)
     if ctx.invoked_subcommand is not None:
         return
+    _need_terminal()
     from data.config import ConfigError, choose_database
 
     try:
@@ -104,6 +164,8 @@ def demo(login: str | None, reset: bool, no_app: bool) -> None:
     The demo never touches your real database. Its users: erin and dan (invoice contacts),
     pat (invoice administrator), sam (support), alex (system administrator).
     """
+    if not no_app:
+        _need_terminal()
     from data.config import locations, sqlite_url
     from data.demo import DEFAULT_DEMO_LOGIN, USERS, build_demo
 
@@ -143,8 +205,13 @@ def locate() -> None:
     click.echo(f"database in use:   {redacted(choice.url)}")
     click.echo(f"  chosen by:       {choice.source}")
     if choice.url.startswith("postgres"):
-        from data.credentials import resolve_password
+        from sqlalchemy.engine import make_url
 
+        from data.credentials import resolve_password
+        from data.pgpass import libpq_target
+
+        target = libpq_target(make_url(choice.url))
+        click.echo(f"  logs in as:      {target.user}  (from {target.user_from})")
         found = resolve_password(choice.url)
         click.echo(f"  password from:   {found.source}")
         if found.note:
@@ -164,10 +231,12 @@ def _engine_for_admin(*, with_schema: bool = False) -> Engine:
     from data.db import make_engine
 
     try:
-        engine = make_engine(choose_database().url)
+        url = choose_database().url
     except ConfigError as error:
         _fail(str(error))
         raise
+    _connecting_to(url)
+    engine = make_engine(url)
     if with_schema:
         try:
             migrate.check_schema(engine)
@@ -192,8 +261,6 @@ def upgrade() -> None:
 @db.command()
 def current() -> None:
     """Show the database's schema revision and this payapp's."""
-    from sqlalchemy.exc import OperationalError
-
     from data import migrate
     from data.credentials import keyring_trouble
 
@@ -201,12 +268,7 @@ def current() -> None:
     trouble = keyring_trouble()  # the password look-up went on without the keyring
     if trouble:
         click.echo(f"payapp: {trouble}", err=True)
-    try:
-        revision = migrate.current_revision(engine)
-    except OperationalError as error:
-        reason = str(error.orig or error).strip().splitlines() or ["no reason given"]
-        _fail(f"cannot connect to the database: {reason[0]}")
-        return
+    revision = migrate.current_revision(engine)
     click.echo(f"database: {revision or '(empty)'}")
     click.echo(f"payapp:   {migrate.head_revision()}")
 
@@ -247,7 +309,10 @@ def login() -> None:
         from data.credentials import ALTERNATIVES
 
         _fail(f"{problem}. Instead, {ALTERNATIVES}.")
-    password = click.prompt(f"Password for {url.username}@{url.host}", hide_input=True)
+    from data.pgpass import libpq_target
+
+    target = libpq_target(url)  # a URL without a user logs in as your login
+    password = click.prompt(f"Password for {target.user}@{target.host}", hide_input=True)
     try:
         store_in_keyring(url, password)
     except KeyringUnavailable as error:
@@ -307,6 +372,23 @@ _ROLE_CHOICES = click.Choice(
     ["invoice_contact", "invoice_administrator", "support", "system_administrator"])
 
 
+_PROJECT_OPTION = click.option(
+    "--project", "projects", multiple=True, metavar="NUMBER",
+    help="Put an invoice administrator on this project (by its number); for an invoice contact, "
+         "where to look for --commitment. Repeat for several.")
+_COMMITMENT_OPTION = click.option(
+    "--commitment", "commitments", multiple=True, metavar="NUMBER",
+    help="Put an invoice contact on this commitment (by its number), to bill it. Repeat for "
+         "several.")
+
+
+def _echo_assigned(login: str, assigned: Assigned | None) -> None:
+    from data.terminal_text import terminal_safe
+
+    for line in assigned.describe(login) if assigned else []:
+        click.echo(terminal_safe(line))
+
+
 @users.command("add")
 @click.argument("login")
 @click.option("--company", required=True, help="The user's company (created if new).")
@@ -316,21 +398,48 @@ _ROLE_CHOICES = click.Choice(
 @click.option("--email", default="", help="Email address for notifications.")
 @click.option("--general-contractor", is_flag=True,
               help="A new company is the general contractor (default: a subcontractor).")
+@_PROJECT_OPTION
+@_COMMITMENT_OPTION
 def users_add(login: str, company: str, roles: tuple[str, ...], name: str, email: str,
-              general_contractor: bool) -> None:
-    """Create a user and, on PostgreSQL, their own login role, in one step."""
+              general_contractor: bool, projects: tuple[str, ...],
+              commitments: tuple[str, ...]) -> None:
+    """Create a user and, on PostgreSQL, their own login role, in one step; --project and
+    --commitment put them to work at once (a person on nothing sees nothing)."""
+    from data.assignments import AssignmentError
     from data.models import CompanyKind, Role
     from data.roles import UserError, add_user
+    from data.terminal_text import terminal_safe
 
     kind = CompanyKind.GENERAL_CONTRACTOR if general_contractor else CompanyKind.SUBCONTRACTOR
     try:
         row = add_user(_engine_for_admin(with_schema=True), login, company=company,
                        roles=frozenset(Role(r) for r in roles), display_name=name,
-                       email=email, company_kind=kind)
-    except UserError as error:
-        _fail(str(error))
+                       email=email, company_kind=kind, projects=projects,
+                       commitments=commitments)
+    except (UserError, AssignmentError) as error:
+        _fail(terminal_safe(f"{error}; nobody was added"))
         return
     click.echo(f"added {row.login} ({row.display_name}), {row.company}: {', '.join(row.roles)}")
+    _echo_assigned(row.login, row.assigned)
+
+
+@users.command("assign")
+@click.argument("login")
+@_PROJECT_OPTION
+@_COMMITMENT_OPTION
+def users_assign(login: str, projects: tuple[str, ...], commitments: tuple[str, ...]) -> None:
+    """Put a user on projects (an invoice administrator) or on commitments (an invoice
+    contact), so that they see and bill them."""
+    from data.assignments import AssignmentError, assign
+    from data.terminal_text import terminal_safe
+
+    try:
+        assigned = assign(_engine_for_admin(with_schema=True), login, projects=projects,
+                          commitments=commitments)
+    except AssignmentError as error:
+        _fail(terminal_safe(f"{error}; nothing was changed"))
+        return
+    _echo_assigned(login, assigned)
 
 
 @users.command("list")
@@ -367,19 +476,31 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Check the audit trail's hash chain; exits 1 when an entry was edited or deleted."""
+    """Check the audit trail's hash chain; exits 1 when an entry was edited or deleted, 3 when
+    the role running it may read only part of the trail (run it as a support user)."""
     from sqlmodel import Session
 
-    from data.audit_chain import verify_database
+    from data.audit_chain import WHO_SEES_THE_WHOLE_TRAIL, verify_database
     from data.terminal_text import terminal_safe
 
     with Session(_engine_for_admin(with_schema=True)) as session:
         verdict = verify_database(session)
+    role = terminal_safe(verdict.role)
+    if verdict.view == "none":
+        _fail(f"the database role {role} may not read the audit trail, so it cannot check it. "
+              f"Run `payapp audit verify` as {WHO_SEES_THE_WHOLE_TRAIL}.", code=3)
     for found in verdict.breaks:
         click.echo(terminal_safe(f"entry {found.entry_id}: {found.problem}"))
-    click.echo(f"{verdict.count} entries read; " + (
-        "the chain is intact" if not verdict.breaks else f"{len(verdict.breaks)} problem(s)"))
+    if verdict.partial:
+        click.echo(f"{verdict.count} entries read, but they are only part of the trail: "
+                   f"row-level security shows the database role {role} only the entries its "
+                   "own sessions wrote, so a gap may be an entry hidden from it and the chain "
+                   f"cannot be judged from here. Run `payapp audit verify` as "
+                   f"{WHO_SEES_THE_WHOLE_TRAIL}.")
+    else:
+        click.echo(f"{verdict.count} entries read; " + (
+            "the chain is intact" if not verdict.breaks else f"{len(verdict.breaks)} problem(s)"))
     if verdict.unsealed:
         click.echo(f"{verdict.unsealed} newer entries are not chained yet: someone is sealing "
                    "them now; run this again in a moment")
-    sys.exit(1 if verdict.breaks else 0)
+    sys.exit(1 if verdict.breaks else 3 if verdict.partial else 0)
