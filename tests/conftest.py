@@ -28,10 +28,12 @@ DEMO_TODAY = date(2026, 11, 21)
 
 @pytest.fixture(autouse=True)
 def private_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own config and data folders and no database URL from outside."""
+    """Every test gets its own config and data folders and no database URL from outside; the
+    machine's site config (/etc/xdg/payapp) is not read either."""
     home = tmp_path / "home"
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(home / "site-config"))
     monkeypatch.delenv("PAYAPP_DATABASE_URL", raising=False)
     return home
 

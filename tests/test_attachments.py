@@ -97,10 +97,10 @@ def electrical_invoice(engine: Engine, position: int) -> int:
 
 
 def add(engine: Engine, login: str, invoice_id: int, source: Path, store: Path,
-        max_bytes: int = LIMIT) -> AttachmentRow:
+        max_bytes: int = LIMIT, within: Path | None = None) -> AttachmentRow:
     with writing(engine) as session:
         return add_attachment(session, who(engine, login), invoice_id, source, store=store,
-                              max_bytes=max_bytes)
+                              max_bytes=max_bytes, within=within)
 
 
 def listed(engine: Engine, login: str, invoice_id: int) -> list[AttachmentRow]:

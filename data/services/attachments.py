@@ -17,6 +17,7 @@ companies' rows, so a store must not be shared between people who see different 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import math
@@ -37,6 +38,7 @@ from sqlmodel import Session, col, select
 from data import audit_chain
 from data.config import ConfigError, Locations, ensure_private_dir, locations, read_config
 from data.documents.pdf_check import BrokenPdf, inspect_pdf
+from data.file_folders import OutsideUploadFolder, check_opened, upload_path
 from data.models import AppUser, Attachment, Invoice, InvoiceStatus
 from data.services.access import require_visible
 from data.services.actors import Actor
@@ -105,13 +107,15 @@ def attachment_path(store: Path, sha256: str) -> Path:
 
 
 def add_attachment(session: Session, actor: Actor, invoice_id: int, source: Path, *,
-                   store: Path, max_bytes: int) -> AttachmentRow:
+                   store: Path, max_bytes: int, within: Path | None) -> AttachmentRow:
     """Attach the file at `source` (`~` expanded) to the invoice. Refuses a missing, empty or
-    oversized file, a folder, and a PDF that cannot be read (broken or password-protected)."""
+    oversized file, a folder, and a PDF that cannot be read (broken or password-protected).
+    With `within` (the person's upload folder, data.file_folders), refuses a file that is not
+    in that folder, even through a symlink or `..`."""
     _editable_invoice(session, actor, invoice_id)
-    path = source.expanduser()
-    original_name = _displayable(path.name)
-    stored = _store_copy(path, store, max_bytes)
+    path = upload_path(str(source), within)
+    original_name = _displayable(source.expanduser().name)
+    stored = _store_copy(path, store, max_bytes, within)
     page_count = _checked_page_count(session, stored, original_name, store)
     row = Attachment(invoice_id=invoice_id, sha256=stored.sha256, original_name=original_name,
                      size_bytes=stored.size_bytes, page_count=page_count,
@@ -166,10 +170,13 @@ def _editable_invoice(session: Session, actor: Actor, invoice_id: int) -> Invoic
 
 
 @contextmanager
-def _opened_source(path: Path, max_bytes: int) -> Iterator[BinaryIO]:
+def _opened_source(path: Path, max_bytes: int, within: Path | None) -> Iterator[BinaryIO]:
     """The file opened for reading, after refusing what cannot be attached. O_NONBLOCK keeps a
-    named pipe from hanging the open; fstat on the open file avoids a check-then-open race."""
+    named pipe from hanging the open; fstat on the open file avoids a check-then-open race, and
+    so does checking, after the open, that the file opened is in the upload folder `within`."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if within is not None:
+        flags |= getattr(os, "O_NOFOLLOW", 0)  # the path was resolved: a symlink is new
     try:
         descriptor = os.open(path, flags)
     except FileNotFoundError as error:
@@ -177,8 +184,12 @@ def _opened_source(path: Path, max_bytes: int) -> Iterator[BinaryIO]:
     except PermissionError as error:
         raise Invalid(f"{path} cannot be read: permission denied") from error
     except OSError as error:
+        if error.errno == errno.ELOOP and within is not None:
+            raise OutsideUploadFolder(f"{path} became a link while it was being opened; "
+                                      "try again") from error
         raise Invalid(f"{path} cannot be read: {error.strerror}") from error
     try:
+        check_opened(descriptor, path, within)
         _refuse_unsuitable(path, os.fstat(descriptor), max_bytes)
     except BaseException:
         os.close(descriptor)
@@ -205,10 +216,10 @@ def _too_big(name: str, size_bytes: int, max_bytes: int) -> str:
     return f"{name} is {size}; an attachment may be at most {limit}"
 
 
-def _store_copy(source: Path, store: Path, max_bytes: int) -> _StoredFile:
+def _store_copy(source: Path, store: Path, max_bytes: int, within: Path | None) -> _StoredFile:
     """Copy into the store under the content's SHA-256: written to a private temporary file in
     the same folder, then renamed into place, so the store never holds a partial file."""
-    with _opened_source(source, max_bytes) as reader:
+    with _opened_source(source, max_bytes, within) as reader:
         ensure_private_dir(store)
         descriptor, temporary = tempfile.mkstemp(dir=store, prefix=".incoming-")
         try:

@@ -1,10 +1,11 @@
 """The invoice's attachments: the list, and adding or removing a file (`a`, Delete), offered
 only to someone who may change the invoice. Adding and removing run through the one way to
-the services; the part tells its screen with `FilesChanged` and never moves to another tab."""
+the services; the part tells its screen with `FilesChanged` and never moves to another tab.
+On a shared database a file is taken only from the person's upload folder (data.file_folders):
+the dialog starts there and completes names from there."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -17,7 +18,7 @@ from textual.widgets import DataTable, Static
 
 from data.terminal_text import terminal_safe
 from tui.dialogs import Ask, Choose
-from tui.service_calls import call_service
+from tui.service_calls import ServiceRefused, acting, call_service
 from tui.widgets.cells import day, plain
 from tui.widgets.path_suggester import PathSuggester
 
@@ -26,6 +27,14 @@ if TYPE_CHECKING:
 
     from data.services.actors import Actor
     from data.services.attachments import AttachmentRow
+
+
+def _shown(folder: Path) -> str:
+    """A folder as the person reads it: `~/payapp/upload` for one in their home."""
+    home = Path.home()
+    if folder == home or not folder.is_relative_to(home):
+        return str(folder)
+    return f"~/{folder.relative_to(home)}"
 
 
 def _size(size_bytes: int) -> str:
@@ -102,20 +111,40 @@ class FilesPart(Vertical):
     # --- adding ----------------------------------------------------------------------------
 
     def action_attach(self) -> None:
+        from data.config import ConfigError
+        from data.file_folders import ensure_folder, folders_for, upload_path
+        from data.refusals import Refusal
+
+        try:  # on a shared database: only files from the person's own upload folder
+            upload = folders_for(acting(self).engine).upload
+            if upload is not None:
+                ensure_folder(upload, "upload")
+        except (ConfigError, Refusal) as error:
+            self.post_message(ServiceRefused("Attaching a file", str(error)))
+            return
+
         def check(text: str) -> str | None:
-            path = Path(os.path.expanduser(text.strip()))
+            try:
+                path = upload_path(text.strip(), upload)
+            except Refusal as error:
+                return str(error)
             return None if path.is_file() else f"{path} is not a file"
 
         def add(answer: str | None) -> None:
             if answer:
                 self.post_message(self.Working(f"Adding {Path(answer.strip()).name}… "
-                                         "(PDFs are checked first)"))
-                self._add(Path(os.path.expanduser(answer.strip())))
+                                               "(PDFs are checked first)"))
+                self._add(Path(answer.strip()), upload)
 
-        self.app.push_screen(Ask("File to attach (→ completes the path):", "~/",
-                                 suggester=PathSuggester(), check=check), add)
+        if upload is None:
+            question, start = "File to attach (→ completes the path):", "~/"
+        else:
+            start = f"{_shown(upload)}/"
+            question = f"File to attach, from your upload folder {start} (→ completes):"
+        self.app.push_screen(Ask(question, start, suggester=PathSuggester(within=upload),
+                                 check=check), add)
 
-    def _add(self, path: Path) -> None:
+    def _add(self, path: Path, upload: Path | None) -> None:
         from data.config import locations
         from data.services.attachments import (
             add_attachment,
@@ -128,7 +157,7 @@ class FilesPart(Vertical):
         def work(session: Session, actor: Actor) -> tuple[str, list[AttachmentRow]]:
             row = add_attachment(session, actor, invoice_id, path,
                                  store=locations().attachments_dir,
-                                 max_bytes=max_attachment_bytes())
+                                 max_bytes=max_attachment_bytes(), within=upload)
             rows = list_attachments(session, actor, invoice_id)
             return f"Attached {terminal_safe(row.original_name)}.", rows
 
