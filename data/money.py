@@ -263,6 +263,10 @@ def format_money(value: Decimal, *, symbol: bool = True) -> str:
     with its extra decimals (`$1.005`), cut after ten, neither rounded nor refused. NaN and
     infinities are shown as words, values of 10^21 and more in scientific notation.
     """
+    exponent = value.as_tuple().exponent  # a letter for NaN and infinities
+    if isinstance(exponent, int) and exponent >= -2 \
+            and value.adjusted() < _SCIENTIFIC_FROM:  # whole cents: nearly every figure
+        return f"{'-' if value < 0 else ''}{'$' if symbol else ''}{value.copy_abs():,.2f}"
     magnitude = value.copy_abs() if value.is_finite() else value
     unusual = _unusual(value)
     if unusual is not None:

@@ -157,17 +157,18 @@ def _footer_keys(line: str) -> str:
 
 async def test_the_footer_fits_at_80_columns_and_shows_only_keys_that_work(
         sqlite_demo_engine: Engine) -> None:
-    app = _app(sqlite_demo_engine, "pat")  # the most to show: invites, invoices, commitments
+    app = _app(sqlite_demo_engine, "dan")  # a contact: the most keys to show
     async with app.run_test(size=NARROW) as pilot:
         await _settle(pilot)
         _, _, lines = await _show_tab(pilot, "invites")
         assert _footer_keys(lines[-1]) == ("i Invites v Invoices c Commitments y Yes n No "
-                                           "? Keys ^q Quit")
+                                           "? Keys / Find ^q Quit")
         _, _, lines = await _show_tab(pilot, "invoices")
-        assert _footer_keys(lines[-1]) == "i Invites v Invoices c Commitments ? Keys ^q Quit"
+        assert _footer_keys(lines[-1]) == ("i Invites v Invoices c Commitments ? Keys / Find "
+                                           "^q Quit")
         _, _, lines = await _show_tab(pilot, "commitments")
         assert _footer_keys(lines[-1]) == ("i Invites v Invoices c Commitments b Bill "
-                                           "? Keys ^q Quit")
+                                           "? Keys / Find ^q Quit")
 
 
 async def test_answer_and_bill_keys_act_only_where_they_are_shown(

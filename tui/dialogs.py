@@ -30,6 +30,8 @@ _DIALOG_CSS = """
 }}
 {name} Horizontal {{ height: auto; margin-top: 1; }}
 {name} Button {{ margin-right: 2; }}
+{name} .answers {{ height: auto; margin-top: 1; }}
+{name} .answers Button {{ width: 28; }}
 {name} .error {{ color: $error; }}
 """
 
@@ -49,9 +51,10 @@ class Choose(ModalScreen[str]):
         yield QuietFooter(compact=True, show_command_palette=False)  # this dialog's keys only
         with Vertical():
             yield Static(Text(terminal_safe(self.question, multiline=True)))
-            with Horizontal():
+            # More answers than fit side by side at 80 columns go one under the other.
+            with Vertical(classes="answers") if len(self.answers) > 3 else Horizontal():
                 for value, label in self.answers:
-                    yield Button(label, id=f"answer-{value}")
+                    yield Button(label, id=f"answer-{value}", compact=len(self.answers) > 3)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         assert event.button.id is not None

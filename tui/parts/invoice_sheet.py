@@ -145,6 +145,7 @@ class InvoiceSheet(SovGrid):
         self._detail: LineDetail | None = None
         self._lines_of: object = None  # the view `_by_id` was made from
         self._by_id: dict[int, SheetLine] = {}
+        self.shows_approvals = False  # ✓ on approved lines: for the reviewer
 
     # --- filling ---------------------------------------------------------------------------
 
@@ -228,6 +229,8 @@ class InvoiceSheet(SovGrid):
             hints[g703.COMPLETED.key] = frozenset({CellHint.FLAGGED})
         if line.review == "rejected":
             hints[g703.ITEM.key] = frozenset({CellHint.REJECTED})
+        elif line.review == "approved" and self.shows_approvals:
+            hints[g703.ITEM.key] = frozenset({CellHint.APPROVED})
         return GridRow(str(line.sov_line_id), cells, hints=hints, editable=self._editable,
                        locked=frozenset(locked), edit_texts=edit_texts)
 

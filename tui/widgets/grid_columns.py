@@ -37,9 +37,11 @@ class CellHint(StrEnum):
     OVERRIDE = "override"  # warning colour and a trailing "*" (a value typed over the computed)
     FLAGGED = "flagged"  # bold warning colour (e.g. an overbilled line)
     REJECTED = "rejected"  # bold error colour and a trailing " ✗" (refused by the reviewer)
+    APPROVED = "approved"  # success colour and a trailing " ✓" (approved by the reviewer)
 
 
-HINT_SUFFIX: Mapping[CellHint, str] = {CellHint.OVERRIDE: "*", CellHint.REJECTED: " ✗"}
+HINT_SUFFIX: Mapping[CellHint, str] = {CellHint.OVERRIDE: "*", CellHint.REJECTED: " ✗",
+                                       CellHint.APPROVED: " ✓"}
 
 
 @dataclass(frozen=True)

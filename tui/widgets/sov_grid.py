@@ -21,7 +21,8 @@ Feeding it (see `tui.widgets.grid_columns`):
   elsewhere (a subtotal) scrolls with the lines. The cursor stays on the same row key.
 - `update_row(row)` replaces one row by key and repaints only its line; `update_rows(rows)`.
 - `row(key)`, `row_keys`, `cursor` (`(row_key, column_key)` or None), `move_cursor(...)`,
-  `group`, `groups`, `set_group(name)`, `cycle_group()`, `read_only` (reactive), `marked`,
+  `group`, `groups`, `set_group(name)`, `cycle_group()`, `read_only` (reactive),
+  `marks_while_read_only`, `marked`,
   `set_marked(keys)`, `editing`, `edit_text`, `start_edit(text)`, `commit_edit()`,
   `cancel_edit()`, `column_width(key)`; `row_builds` counts row builds per key (tests,
   benchmarks).
@@ -244,6 +245,7 @@ class SovGrid(ScrollView, can_focus=True):
         & > .sov-grid--override { color: $text-warning; }
         & > .sov-grid--flagged { color: $text-warning; text-style: bold; }
         & > .sov-grid--rejected { color: $text-error; text-style: bold; }
+        & > .sov-grid--approved { color: $text-success; }
     }
     """
 
@@ -252,6 +254,7 @@ class SovGrid(ScrollView, can_focus=True):
         "sov-grid--cursor", "sov-grid--cursor-blurred", "sov-grid--editing", "sov-grid--caret",
         "sov-grid--editable", "sov-grid--mark", "sov-grid--rule", "sov-grid--overflow",
         "sov-grid--negative", "sov-grid--override", "sov-grid--flagged", "sov-grid--rejected",
+        "sov-grid--approved",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -346,6 +349,8 @@ class SovGrid(ScrollView, can_focus=True):
                  classes: str | None = None, disabled: bool = False) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.set_reactive(SovGrid.read_only, read_only)
+        # A reviewer marks lines (Space) to act on several at once without changing figures.
+        self.marks_while_read_only = False
         self._columns: tuple[GridColumn, ...] = ()
         self._groups: tuple[str, ...] = ()
         self._group_index = 0
@@ -701,7 +706,7 @@ class SovGrid(ScrollView, can_focus=True):
             return row is not None and row.kind is RowKind.HEADING
         if action == "mark":
             row = self._cursor_row()
-            return row is not None and row.kind is RowKind.LINE and not self.read_only
+            return row is not None and row.kind is RowKind.LINE and self._may_mark()
         if action == "cycle_group":
             return len(self._groups) > 1
         return True
@@ -757,9 +762,12 @@ class SovGrid(ScrollView, can_focus=True):
         if row is not None and row.kind is RowKind.HEADING:
             self.post_message(self.FoldToggled(self, row.key))
 
+    def _may_mark(self) -> bool:
+        return not self.read_only or self.marks_while_read_only
+
     def action_mark(self) -> None:
         row = self._cursor_row()
-        if row is None or row.kind is not RowKind.LINE or self.read_only:
+        if row is None or row.kind is not RowKind.LINE or not self._may_mark():
             return
         marked = row.key not in self._marked
         if marked:

@@ -1,0 +1,123 @@
+"""The invoice administrator's review, driven by keys at 80×24: reject a line saying why,
+approve others, send the invoice back, and the contact reads why; approve an invoice and record
+its payment. Home offers an administrator no keys of the contact's (y, n, b)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import select
+from textual.pilot import Pilot
+
+from data.db import reading, writing
+from data.models import Invoice, InvoiceStatus
+from data.services.actors import actor_for_login
+from data.services.invoice_changes import change_status
+from data.services.invoice_views import load_invoice
+from tests.invoice_pilot import make_app, screen_text, settle
+from tui.dialogs import Ask, Choose
+from tui.screens.home import HomeScreen
+from tui.screens.invoice_review import ReviewScreen
+from tui.widgets.form import FormScreen
+
+
+def _send_erins_resubmission(engine: Engine) -> int:
+    with writing(engine) as session:
+        invoice = next(i for i in session.exec(select(Invoice)).all()
+                       if i.status == InvoiceStatus.REVISE_AND_RESUBMIT.value)
+        assert invoice.id is not None
+        change_status(session, actor_for_login(session, "erin"), invoice.id,
+                      InvoiceStatus.UNDER_REVIEW)
+        return invoice.id
+
+
+async def _open_first_invoice(pilot: Pilot[Any]) -> ReviewScreen:
+    await settle(pilot)
+    await pilot.press("v", "enter")  # pat's invoices, the one under review first
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReviewScreen) and screen.view is not None
+    assert screen.view.status is InvoiceStatus.UNDER_REVIEW
+    return screen
+
+
+async def _type(pilot: Pilot[Any], text: str) -> None:
+    await pilot.press(*("space" if ch == " " else ch for ch in text))
+
+
+async def test_a_rejected_line_goes_back_to_the_contact_with_the_reason(
+        sqlite_demo_engine: Engine) -> None:
+    invoice_id = _send_erins_resubmission(sqlite_demo_engine)
+    app = make_app(sqlite_demo_engine, "pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_first_invoice(pilot)
+        assert "y ✓ line" in screen_text(app) and "d Decide" in screen_text(app)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, Ask) and "line 1" in app.screen.question
+        await _type(pilot, "Mobilization billed twice")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("down", "space", "down", "space", "y")  # lines 2 and 3 together
+        await settle(pilot)
+        text = screen_text(app)
+        assert "1 ✗" in text and "2 ✓" in text and "3 ✓" in text, text
+        assert "each of the 2 marked lines: approved" in text.lower().replace("\n", " ")
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, Choose) and "lines rejected 1" in app.screen.question
+        await pilot.press("r")  # Revise & resubmit
+        await pilot.pause()
+        assert isinstance(app.screen, Ask)
+        await pilot.press("enter")  # a reason is required: nothing happens without one
+        await pilot.pause()
+        assert isinstance(app.screen, Ask)
+        await _type(pilot, "See line 1")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Revise & Resubmit" in screen_text(app)
+        assert not screen.check_action("mark", ())  # no more review once it is sent back
+    with reading(sqlite_demo_engine) as session:
+        view = load_invoice(session, actor_for_login(session, "erin"), invoice_id)
+        assert view.status is InvoiceStatus.REVISE_AND_RESUBMIT
+        assert (view.lines[0].review, view.lines[0].review_comment) == \
+            ("rejected", "Mobilization billed twice")
+
+
+async def test_approve_then_record_the_payment(sqlite_demo_engine: Engine) -> None:
+    invoice_id = _send_erins_resubmission(sqlite_demo_engine)
+    app = make_app(sqlite_demo_engine, "pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_first_invoice(pilot)
+        assert screen.view is not None
+        due = screen.view.summary.current_payment_due
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("a")  # Approve
+        await settle(pilot)
+        assert "is now Approved" in screen_text(app).replace("\n", " ")
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press("ctrl+s")  # the amount offered is what is owed
+        await settle(pilot)
+        assert "recorded" in screen_text(app)
+    with reading(sqlite_demo_engine) as session:
+        view = load_invoice(session, actor_for_login(session, "pat"), invoice_id)
+        assert view.status is InvoiceStatus.APPROVED and view.paid == due
+
+
+async def test_home_offers_an_administrator_no_contact_keys(sqlite_demo_engine: Engine) -> None:
+    app = make_app(sqlite_demo_engine, "pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        for tab in ("i", "c"):
+            await pilot.press(tab)
+            await pilot.pause()
+            footer = screen_text(app).splitlines()[-1]
+            assert " y " not in f" {footer} " and " b " not in f" {footer} ", footer
+        await pilot.press("i", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)  # nothing answered

@@ -1,0 +1,277 @@
+"""The invoice administrator's invoice: the invoice parts (tui/screens/invoice_base.py), read-only,
+with what the reviewer does: approve a line (y) or reject it with a reason the contact reads (n),
+for the line under the cursor or the lines marked with Space; decide on the whole invoice (d:
+approve, approve as noted, hold for the owner, send back for revision, return to draft); and,
+once it is approved, record what was paid (p)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.message import Message
+
+from tui.dialogs import Ask, Choose
+from tui.screens.invoice_base import InvoiceLoaded, InvoicePartsScreen
+from tui.service_calls import ServiceRefused, acting, call_service
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from data.models import InvoiceStatus, LineReview
+    from data.services.actors import Actor
+    from data.services.invoice_views import InvoiceView
+
+
+# Each decision's button, its first letter its key, and what it does.
+DECISIONS: dict[str, tuple[str, str]] = {
+    "approved": ("Approve", "approve the invoice for payment"),
+    "approved_as_noted": ("Note & approve", "approve it with a note the contact reads"),
+    "revise_resubmit": ("Revise & resubmit", "send it back to the contact, saying what to revise"),
+    "pending_owner": ("Hold for owner", "wait for the owner's approval"),
+    "draft": ("Draft again", "return it to the contact as a draft"),
+}
+
+
+class Reviewed(Message):
+    """A review step was written; the invoice is read again and `say` is said."""
+
+    def __init__(self, say: str) -> None:
+        super().__init__()
+        self.say = say
+
+
+def _reviewable(view: InvoiceView | None) -> bool:
+    from data.services.invoice_review import REVIEWABLE
+    from data.workflow import Standing
+
+    return (view is not None and view.standing is Standing.ADMINISTRATOR
+            and view.status in REVIEWABLE)
+
+
+class ReviewScreen(InvoicePartsScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "mark('approved')", "✓ line", id="review.approve_line",
+                tooltip="Approve the line (or the marked lines)"),
+        Binding("n", "mark('rejected')", "✗ line", id="review.reject_line",
+                tooltip="Reject the line (or the marked lines), saying why"),
+        Binding("d", "decide", "Decide", id="review.decide",
+                tooltip="Decide on the invoice: approve it, send it back, ..."),
+        Binding("p", "payment", "Paid", id="review.payment",
+                tooltip="Record a payment of this approved invoice"),
+    ]
+
+    def may_change(self, view: InvoiceView) -> bool:
+        return False  # the reviewer reads the figures; the contact changes them
+
+    def show_loaded(self, event: InvoiceLoaded) -> None:
+        self.grid.marks_while_read_only = _reviewable(event.view)
+        self.grid.shows_approvals = True
+        self.grid.set_marked(())
+        super().show_loaded(event)
+
+    def greeting(self, view: InvoiceView) -> str:
+        if _reviewable(view):
+            return ("y approves the line, n rejects it with a reason (Space marks several); "
+                    "d decides on the invoice; ? lists every key.")
+        if self.check_action("payment", ()):
+            return f"This invoice is {view.status_label}: p records a payment."
+        return super().greeting(view)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        view = self.view
+        if action == "mark":
+            return (_reviewable(view) and self.grid.current_line() is not None
+                    and self._on_lines())
+        if action == "decide":
+            from data.workflow import Standing
+
+            return (view is not None and view.standing is Standing.ADMINISTRATOR
+                    and any(move.target is not view.status for move in view.moves))
+        if action == "payment":
+            from data.workflow import APPROVED_FOR_PAYMENT, Standing
+
+            return (view is not None and view.standing is Standing.ADMINISTRATOR
+                    and view.status in APPROVED_FOR_PAYMENT)
+        return super().check_action(action, parameters)
+
+    def _on_lines(self) -> bool:
+        from textual.widgets import TabbedContent
+
+        return self.query_one(TabbedContent).active == "sov"
+
+    # --- lines -----------------------------------------------------------------------------
+
+    def action_mark(self, mark: str) -> None:
+        from data.models import LineReview
+
+        if not self.check_action("mark", ()):
+            return
+        lines = self.grid.line_ids()
+        review = LineReview(mark)
+        if review is LineReview.APPROVED:
+            self._mark(lines, review, "")
+            return
+        which = self._lines_named(lines)
+
+        def answer(reason: str | None) -> None:
+            if reason is not None:
+                self._mark(lines, review, reason)
+
+        self.app.push_screen(Ask(f"Why is {which} rejected? The invoice contact reads this.",
+                                 check=_a_reason), answer)
+
+    def _lines_named(self, sov_line_ids: list[int]) -> str:
+        if len(sov_line_ids) == 1:
+            line = self.grid.line_of(sov_line_ids[0]).result.line
+            return f"line {line.item_no}"
+        return f"each of the {len(sov_line_ids)} marked lines"
+
+    def _mark(self, sov_line_ids: list[int], review: LineReview, comment: str) -> None:
+        from data.services.invoice_review import mark_lines
+
+        assert self.view is not None
+        invoice_id, version = self.invoice_id, self.view.version
+        which = self._lines_named(sov_line_ids)
+        word = "approved" if review.value == "approved" else "rejected"
+
+        def work(session: Session, actor: Actor) -> str:
+            changed = mark_lines(session, actor, invoice_id, sov_line_ids, review,
+                                 comment=comment, version=version)
+            return f"{which.capitalize()}: {word}." if changed else f"{which.capitalize()} " \
+                f"was already {word}."
+
+        self.say("Saving the review…")
+        call_service(self, "Reviewing", work, Reviewed, writes=True, group="review")
+
+    # --- the invoice -----------------------------------------------------------------------
+
+    def action_decide(self) -> None:
+        from data.money import format_money
+
+        view = self.view
+        if view is None or not self.check_action("decide", ()):
+            return
+        moves = [move for move in view.moves if move.target is not view.status]
+        summary = view.summary
+        rejected = sum(line.review == "rejected" for line in view.lines)
+        pending = sum(line.review == "pending" for line in view.lines)
+        question = (f"Invoice #{view.position} ({view.status_label}): payment due "
+                    f"{format_money(summary.current_payment_due)}; lines rejected {rejected}, "
+                    f"not reviewed {pending}.")
+        answers = [(move.target.value, DECISIONS[move.target.value][0]) for move in moves]
+        question += "\n\n" + "\n".join(f"{DECISIONS[move.target.value][0]}: "
+                                        f"{DECISIONS[move.target.value][1]}" for move in moves)
+
+        def chosen(target: str | None) -> None:
+            if target is not None and target != "cancel":
+                self._decide(target)
+
+        self.app.push_screen(Choose(question, [*answers, ("cancel", "Cancel")]), chosen)
+
+    def _decide(self, target_value: str) -> None:
+        from data.models import InvoiceStatus
+
+        target = InvoiceStatus(target_value)
+        if target in (InvoiceStatus.REVISE_AND_RESUBMIT, InvoiceStatus.APPROVED_AS_NOTED):
+            wanted = ("What should the contact revise?"
+                      if target is InvoiceStatus.REVISE_AND_RESUBMIT
+                      else "The note that goes with the approval:")
+
+            def answer(comment: str | None) -> None:
+                if comment is not None:
+                    self._move(target, comment)
+
+            self.app.push_screen(Ask(wanted, check=_a_reason), answer)
+            return
+        self._move(target, "")
+
+    def _move(self, target: InvoiceStatus, comment: str) -> None:
+        from data.services.invoice_changes import change_status
+        from data.wording import STATUS_LABELS
+
+        assert self.view is not None
+        invoice_id, version, position = self.invoice_id, self.view.version, self.view.position
+
+        def work(session: Session, actor: Actor) -> str:
+            change_status(session, actor, invoice_id, target, version=version, comment=comment)
+            return f"Invoice #{position} is now {STATUS_LABELS[target]}."
+
+        self.say("Saving the decision…")
+        call_service(self, "Deciding", work, Reviewed, writes=True, group="review")
+
+    def action_payment(self) -> None:
+        from data.money import format_money, parse_money
+        from tui.widgets.form import FormField, FormScreen
+
+        view = self.view
+        if view is None or not self.check_action("payment", ()):
+            return
+        owed = max(view.summary.current_payment_due - view.paid, Decimal(0))
+
+        def amount(text: str) -> str | None:
+            try:
+                value = parse_money(text)
+            except ValueError as error:
+                return str(error)
+            return None if value > 0 else "a payment must be more than $0.00"
+
+        today = acting(self).today()
+        fields = [FormField("amount", "Amount paid", f"{owed:f}", amount),
+                  FormField("paid_on", "Paid on", today.isoformat(), _a_date),
+                  FormField("reference", "Reference", "", _short_reference,
+                            placeholder="check or transfer number")]
+        intro = (f"Invoice #{view.position}: due {format_money(view.summary.current_payment_due)}"
+                 f", paid so far {format_money(view.paid)}.")
+
+        def record(values: Mapping[str, str] | None) -> None:
+            if values is not None:
+                self._record_payment(parse_money(values["amount"]),
+                                     date.fromisoformat(values["paid_on"].strip()),
+                                     values["reference"].strip())
+
+        self.app.push_screen(FormScreen("Record a payment", fields, intro=intro), record)
+
+    def _record_payment(self, amount: Decimal, paid_on: date, reference: str) -> None:
+        from data.money import format_money
+        from data.services.payments import record_payment
+
+        invoice_id = self.invoice_id
+
+        def work(session: Session, actor: Actor) -> str:
+            record_payment(session, actor, invoice_id, amount, paid_on=paid_on,
+                           reference=reference)
+            return f"Payment of {format_money(amount)} on {paid_on.isoformat()} recorded."
+
+        self.say("Recording the payment…")
+        call_service(self, "Recording the payment", work, Reviewed, writes=True, group="review")
+
+    def on_reviewed(self, event: Reviewed) -> None:
+        self.load(event.say)
+
+    def refused(self, event: ServiceRefused) -> None:
+        from data.services.invoice_changes import StaleInvoice
+
+        super().refused(event)
+        if isinstance(event.refusal, StaleInvoice):
+            self.load("Someone changed this invoice meanwhile: it is shown as it is now; "
+                      "nothing of your review step was saved.")
+
+
+def _a_reason(text: str) -> str | None:
+    return None if text.strip() else "write a few words: the invoice contact reads them"
+
+
+def _a_date(text: str) -> str | None:
+    try:
+        date.fromisoformat(text.strip())
+    except ValueError:
+        return f"“{text.strip()[:20]}” is not a date; write it as YYYY-MM-DD"
+    return None
+
+
+def _short_reference(text: str) -> str | None:
+    return None if len(text.strip()) <= 120 else "at most 120 characters"
