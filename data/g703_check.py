@@ -436,11 +436,23 @@ _NAMES: dict[str, G703Column] = {
 }
 
 
+# payapp's other columns (quantities, unit price, budget code, release), as its own CSV export
+# names them: known, not read, and never taken for a G703 column by their words ("Previous
+# Quantity" is not D).
+_NOT_READ: frozenset[str] = frozenset(
+    _normalised(name)
+    for column in g703.COLUMNS if column not in _READ
+    for name in (column.caption, column.short, column.label)
+) - _NAMES.keys()
+
+
 def _column_named(text: str) -> G703Column | None:
     """The column a header name means, or None. Order matters: G's name mentions "stored"."""
     phrase = _normalised(text)
     if phrase in _NAMES:
         return _NAMES[phrase]
+    if phrase in _NOT_READ:
+        return None
     words = set(phrase.split())
     if words & {"retainage", "retention", "retained"}:
         # The official I reads "Retainage (if variable rate)"; a rate or release column is not I.

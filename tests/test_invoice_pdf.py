@@ -25,13 +25,13 @@ from sqlmodel import Session, col, select
 from data import g703
 from data.billing import Method
 from data.db import reading, writing
+from data.documents.export_files import safe_file_stem
 from data.documents.invoice_pdf import (
     REPLACEMENT_CHARACTER,
     export_file_name,
     export_invoice_pdf,
     printable,
     render_invoice_pdf,
-    safe_file_stem,
 )
 from data.models import Commitment, Company, Invoice, SovLine
 from data.money import format_money, format_percent, format_unit_price

@@ -13,9 +13,7 @@ room (unit-based commitments add five columns). Table headings repeat on every p
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -34,7 +32,7 @@ from fpdf.table import Table
 
 from data import g703
 from data.billing import Method, Summary
-from data.config import ensure_private_dir
+from data.documents.export_files import safe_file_stem, write_export
 from data.g703 import G703Column, Group
 from data.models import PaymentStatus
 from data.money import format_money
@@ -83,8 +81,6 @@ MEASURE_SLACK = 0.4  # mm, so that a cell sized to its text does not wrap on rou
 DESCRIPTION_MAX_LINES = 4  # a longer description is clipped with "…"
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MAX_FILE_STEM_BYTES = 200
-MAX_SAME_NAME = 10_000
 
 
 # --- text the font can print -----------------------------------------------------------------
@@ -574,22 +570,6 @@ def _add_sheet_row(table: Table, row: _Row, column_count: int, size: float) -> N
 # --- export to a file ------------------------------------------------------------------------
 
 
-def _is_unsafe_in_file_name(character: str) -> bool:
-    return character in '/\\:*?"<>|' or unicodedata.category(character) in {
-        "Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
-
-
-def safe_file_stem(text: str) -> str:
-    """`text` usable as a file name on any system: no separators, no reserved or invisible
-    characters (direction overrides included), no leading dots or dashes, at most 200 bytes."""
-    cleaned = "".join("_" if _is_unsafe_in_file_name(character) else character
-                      for character in unicodedata.normalize("NFC", text))
-    cleaned = " ".join(cleaned.split()).lstrip(".- ").rstrip(". ")
-    while len(cleaned.encode()) > MAX_FILE_STEM_BYTES:
-        cleaned = cleaned[:-1].rstrip(". ")
-    return cleaned or "invoice"
-
-
 def export_file_name(view: InvoiceView) -> str:
     """`SC-2417-016 Invoice 3 - 2026-11-21.pdf`."""
     invoice = word("Invoice", view.point_of_view)
@@ -598,45 +578,7 @@ def export_file_name(view: InvoiceView) -> str:
     return f"{safe_file_stem(stem)}.pdf"
 
 
-def _claim_new_path(folder: Path, file_name: str) -> Path:
-    """Creates an empty 0600 file under `file_name`, or `name (2).pdf`, `(3)`... if it is taken,
-    so that two exports never write to the same file."""
-    stem, suffix = os.path.splitext(file_name)
-    for number in range(1, MAX_SAME_NAME + 1):
-        candidate = folder / (file_name if number == 1 else f"{stem} ({number}){suffix}")
-        try:
-            handle = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        os.close(handle)
-        return candidate
-    raise FileExistsError(f"{folder} already holds {MAX_SAME_NAME} files named {file_name!r}")
-
-
-def _replace_atomically(target: Path, content: bytes) -> None:
-    """Writes `content` to a temporary file beside `target`, then renames it over `target`."""
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def export_invoice_pdf(view: InvoiceView, folder: Path) -> Path:
     """Writes the invoice's PDF into `folder` (created private, 0700) as a new 0600 file that
     never replaces an earlier export, and returns its full path."""
-    content = render_invoice_pdf(view)
-    ensure_private_dir(folder)
-    target = _claim_new_path(folder, export_file_name(view))
-    try:
-        _replace_atomically(target, content)
-    except BaseException:
-        target.unlink(missing_ok=True)
-        raise
-    return target
+    return write_export(folder, export_file_name(view), render_invoice_pdf(view))

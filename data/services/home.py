@@ -89,6 +89,8 @@ class InvoiceRow:
     status: str
     current_payment_due: Decimal
     payment_status: PaymentStatus
+    company: str = ""  # the commitment's contract company
+    project: str = ""  # "2417 Mission Bay Medical Office Building"
 
     @property
     def payment_label(self) -> str:
@@ -152,6 +154,7 @@ def home_for(session: Session, actor: Actor, *, today: date) -> Home:
         for c, p, co in commitment_rows
     )
     by_id = {c.id: c for c, _, _ in commitment_rows}
+    whose = {c.id: (co.name, f"{p.number} {p.name}") for c, p, co in commitment_rows}
 
     invite_rows = session.exec(
         select(Invite, BillingPeriod, AppUser)
@@ -194,6 +197,7 @@ def home_for(session: Session, actor: Actor, *, today: date) -> Home:
             payment_status=payment_status(
                 due.get(i.id or 0, from_cents(0)), paid.get(i.id or 0, from_cents(0)),
                 approved=InvoiceStatus(i.status) in APPROVED_FOR_PAYMENT),
+            company=whose[i.commitment_id][0], project=whose[i.commitment_id][1],
         )
         for i in invoices_found
     )

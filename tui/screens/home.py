@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from data.services.actors import Actor
     from data.services.home import Home
+    from tui.screens.invoice_base import InvoiceLoaded
 
 
 class HomeLoaded(Message):
@@ -65,6 +66,9 @@ class HomeScreen(Screen[None]):
                 tooltip="This list of keys"),
         Binding("r", "refresh", "Refresh", id="home.refresh", show=False,
                 tooltip="Read the lists again"),
+        Binding("slash", "find", "Find", id="home.find", key_display="/",
+                tooltip="Show only the rows that contain some words (project, commitment, "
+                        "company, invoice number, status...); / again with nothing shows all"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -81,6 +85,7 @@ class HomeScreen(Screen[None]):
         yield QuietFooter(compact=True)
 
     _home: Home | None = None
+    _finding = ""  # the words every row shown contains; "" shows every row
 
     def on_mount(self) -> None:
         self.load()
@@ -119,7 +124,7 @@ class HomeScreen(Screen[None]):
             self._show_problem(f"{event.reason}. Ask your system administrator to add you "
                                f"(payapp users add {acting(self).login} ...).")
             return
-        self.say(event.reason, error=True)
+        self.say(event.text, error=True)
 
     def on_service_failed(self, event: ServiceFailed) -> None:
         self.say(event.text, error=True)
@@ -140,10 +145,7 @@ class HomeScreen(Screen[None]):
             Text(terminal_safe(f"{actor.display_name} ({actor.login}) · {roles}{demo}"),
                  no_wrap=True, overflow="ellipsis"))
         self._lay_out()
-        tabs = self.query_one(TabbedContent)
-        tabs.get_tab("invites").label = Text(f"Invites to bill ({len(home.invites)})")
-        tabs.get_tab("invoices").label = Text(f"Invoices ({len(home.invoices)})")
-        tabs.get_tab("commitments").label = Text(f"Commitments ({len(home.commitments)})")
+        self._label_tabs()
         if first_load:  # afterwards the person stays on the tab they chose
             pending = [i for i in home.invites if i.response == "pending" and not i.overdue]
             if pending:
@@ -153,11 +155,48 @@ class HomeScreen(Screen[None]):
         self._show_detail()
         self.refresh_bindings()
 
-    def _rows(self, kind: str) -> Sequence[Any]:
+    def _all_rows(self, kind: str) -> Sequence[Any]:
         if self._home is None:
             return ()
         return {"invites": self._home.invites, "invoices": self._home.invoices,
                 "commitments": self._home.commitments}[kind]
+
+    def _rows(self, kind: str) -> Sequence[Any]:
+        """The rows shown: those holding every word looked for (in any column, any case)."""
+        rows = self._all_rows(kind)
+        words = self._finding.lower().split()
+        if not words:
+            return rows
+        return [row for row in rows
+                if all(word in detail_of(kind, row).plain.lower() for word in words)]
+
+    def action_find(self) -> None:
+        from tui.dialogs import Ask
+
+        def found(words: str | None) -> None:
+            if words is None:
+                return
+            self._finding = words.strip()
+            self._lay_out()
+            self._label_tabs()
+            self._show_detail()
+            self.refresh_bindings()
+            if self._finding:
+                counts = ", ".join(f"{len(self._rows(kind))} {kind}" for kind in TABLES)
+                self.say(f"Showing the rows with “{self._finding}”: {counts}. / with nothing "
+                         "shows every row.")
+
+        self.app.push_screen(Ask("Show only the rows containing these words (project, "
+                                 "commitment, company, invoice number, status...). Leave it "
+                                 "empty to show every row.", self._finding), found)
+
+    def _label_tabs(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        for kind, label in (("invites", "Invites to bill"), ("invoices", "Invoices"),
+                            ("commitments", "Commitments")):
+            shown, every = len(self._rows(kind)), len(self._all_rows(kind))
+            count = f"{shown} of {every}" if shown != every else f"{every}"
+            tabs.get_tab(kind).label = Text(f"{label} ({count})")
 
     def _lay_out(self) -> None:
         """(Re)build the three tables' columns for the terminal's width, keeping the cursor."""
@@ -213,11 +252,20 @@ class HomeScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # y/n answer the invite under the cursor, b starts the commitment's invoice: each only
         # on its own tab and only with a row to act on, so the footer shows what works here.
+        if action in ("answer", "bill") and not self._is_contact():
+            return False  # only an invoice contact answers invites and starts invoices
         if action == "answer":
             return self._active() == "invites" and bool(self._rows("invites"))
         if action == "bill":
             return self._active() == "commitments" and bool(self._rows("commitments"))
         return True
+
+    def _is_contact(self) -> bool:
+        if self._home is None:
+            return False
+        from data.models import Role
+
+        return self._home.actor.has(Role.INVOICE_CONTACT)
 
     def action_keys(self) -> None:
         lines = [f"{b.key_display or self.app.get_key_display(b)}: {b.tooltip or b.description}"
@@ -312,9 +360,22 @@ class HomeScreen(Screen[None]):
                      group="home-answer")
 
     def open_invoice(self, invoice_id: int) -> None:
-        from tui.screens.invoice import InvoiceScreen
+        """Read the invoice, then open its screen: painted once, with its figures."""
+        from tui.screens.invoice_base import invoice_reader
 
-        self.app.push_screen(InvoiceScreen(invoice_id))
+        work, answer = invoice_reader(invoice_id)
+        call_service(self, "Opening the invoice", work, answer, group="home-open")
+
+    def on_invoice_loaded(self, event: InvoiceLoaded) -> None:
+        """The contact's screen to fill the invoice in; the administrator's to review it."""
+        from data.workflow import Standing
+        from tui.screens.invoice import InvoiceScreen
+        from tui.screens.invoice_review import ReviewScreen
+
+        if self.app.screen is not self:  # the person went on elsewhere meanwhile
+            return
+        kind = ReviewScreen if event.view.standing is Standing.ADMINISTRATOR else InvoiceScreen
+        self.app.push_screen(kind(event.view.invoice_id, loaded=event))
 
     def palette_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Show invites to bill", "The invites of the open billing period",

@@ -130,7 +130,7 @@ def detail_of(kind: str, row: Any) -> Text:
         parts = [f"{row.commitment_number} {row.commitment_title}",
                  f"invoice #{row.position}", f"period ending {row.period_end:%b %d, %Y}",
                  row.status, f"payment due {money(row.current_payment_due).plain}",
-                 f"payment: {row.payment_label}"]
+                 f"payment: {row.payment_label}", row.company, f"project {row.project}"]
     else:
         due = (f"open period due {row.open_period_due:%b %d, %Y}" if row.open_period_due
                else "no open period")

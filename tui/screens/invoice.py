@@ -40,8 +40,8 @@ class InvoiceScreen(InvoicePartsScreen):
                 tooltip="General information: invoice number, billing date, period"),
     ]
 
-    def __init__(self, invoice_id: int) -> None:
-        super().__init__(invoice_id)
+    def __init__(self, invoice_id: int, loaded: InvoiceLoaded | None = None) -> None:
+        super().__init__(invoice_id, loaded)
         self._busy = ""  # what is running ("Saving"), so that it is not started twice
 
     def greeting(self, view: InvoiceView) -> str:
@@ -241,13 +241,12 @@ class InvoiceScreen(InvoicePartsScreen):
                                      ("cancel", "Cancel")]), answer)
 
     def palette_commands(self) -> Iterable[SystemCommand]:
+        yield from super().palette_commands()
         yield SystemCommand("Save as draft", "Save what you typed (Ctrl+S)", self.action_save)
         yield SystemCommand("Send for review", "Send the invoice to the general contractor "
                             "(Ctrl+E)", self.action_send)
         yield SystemCommand("Edit general information", "Invoice number, billing date, period",
                             self.action_general)
-        yield SystemCommand("Export as PDF", "G702 summary and G703 continuation sheet",
-                            self.action_export)
         yield SystemCommand("Show the summary (G702)", "Lines 1 to 9 of this invoice",
                             lambda: self.action_tab("summary"))
         yield SystemCommand("Show the schedule of values", "The G703 lines of this invoice",

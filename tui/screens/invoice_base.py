@@ -10,10 +10,11 @@ failure is said on the message line and what was typed stays on screen.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
@@ -28,17 +29,22 @@ from tui.parts.line_detail import LineDetail, line_in_full
 from tui.parts.message_line import MessageLine
 from tui.parts.summary_part import SummaryPart
 from tui.parts.totals_bar import TotalsBar
-from tui.service_calls import ServiceFailed, ServiceRefused, call_service
+from tui.service_calls import ServiceFailed, ServiceRefused, acting, call_service
 from tui.widgets.quiet_footer import QuietFooter
 from tui.widgets.sov_grid import SovGrid
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlmodel import Session
 
     from data.editing import DraftInvoice
     from data.services.actors import Actor
     from data.services.attachments import AttachmentRow
+    from data.services.invoice_history import History
     from data.services.invoice_views import InvoiceView
+
+    InvoiceRead = tuple[InvoiceView, list[AttachmentRow]]
 
 
 class InvoiceLoaded(Message):
@@ -51,13 +57,37 @@ class InvoiceLoaded(Message):
         self.draft, self.conflict = draft, conflict
 
 
-class PdfWritten(Message):
-    def __init__(self, path: Path) -> None:
+def invoice_reader(invoice_id: int, say: str = "", draft: DraftInvoice | None = None
+                   ) -> tuple[Callable[[Session, Actor], InvoiceRead],
+                              Callable[[InvoiceRead], InvoiceLoaded]]:
+    """What `call_service` needs to read an invoice: the work and the message it answers with.
+    The home screen reads before it opens the screen, so the screen is painted once, whole."""
+    from data.services.attachments import list_attachments
+    from data.services.invoice_views import load_invoice
+
+    def work(session: Session, actor: Actor) -> InvoiceRead:
+        return (load_invoice(session, actor, invoice_id),
+                list_attachments(session, actor, invoice_id))
+
+    return work, lambda got: InvoiceLoaded(got[0], got[1], say, draft)
+
+
+class HistoryRead(Message):
+    def __init__(self, history: History, path: Path) -> None:
         super().__init__()
-        self.path = path
+        self.history, self.path = history, path
+
+
+class PdfWritten(Message):
+    """An export was written: the PDF, or what `what` names."""
+
+    def __init__(self, path: Path, what: str = "PDF") -> None:
+        super().__init__()
+        self.path, self.what = path, what
 
 
 class InvoicePartsScreen(Screen[None]):
+    AUTO_FOCUS = "InvoiceSheet"  # straight to the lines, not first to the tabs
     DEFAULT_CSS = """
     InvoicePartsScreen TabbedContent { height: 1fr; }
     InvoicePartsScreen TabPane { height: 1fr; padding: 0; }
@@ -65,6 +95,8 @@ class InvoicePartsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="invoice.back"),
         Binding("x", "export", "PDF", id="invoice.export", tooltip="Export as PDF"),
+        Binding("X", "export_csv", "CSV", show=False, id="invoice.export_csv",
+                tooltip="Export the schedule of values as CSV (G703 columns)"),
         Binding("question_mark", "keys", "Keys", id="invoice.keys",
                 tooltip="Every key of this screen"),
         Binding("l", "tab('sov')", "Lines", show=False, id="invoice.lines",
@@ -73,13 +105,17 @@ class InvoicePartsScreen(Screen[None]):
                 tooltip="The G702 summary and the change orders"),
         Binding("f", "tab('files')", "Files", show=False, id="invoice.files",
                 tooltip="Attachments"),
+        Binding("h", "history", "History", show=False, id="invoice.history",
+                tooltip="The invoice's history from the audit trail, also saved as text"),
         Binding("r", "reload", "Reload", show=False, id="invoice.reload",
                 tooltip="Read the invoice again (only with nothing unsaved)"),
     ]
 
-    def __init__(self, invoice_id: int) -> None:
+    def __init__(self, invoice_id: int, loaded: InvoiceLoaded | None = None) -> None:
+        """`loaded`: the invoice as already read (the home screen reads before opening)."""
         super().__init__()
         self.invoice_id = invoice_id
+        self._loaded = loaded
         self.view: InvoiceView | None = None
         self.draft: DraftInvoice | None = None
         self._summary_stale = True
@@ -113,8 +149,12 @@ class InvoicePartsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.grid.attach_detail(self.query_one(LineDetail))
-        self.say("Opening the invoice…")
-        self.load()
+        loaded, self._loaded = self._loaded, None
+        if loaded is not None:
+            self.show_loaded(loaded)
+        else:
+            self.say("Opening the invoice…")
+            self.load()
 
     def may_change(self, view: InvoiceView) -> bool:
         """Whether this screen lets the person change the invoice (figures and files)."""
@@ -127,17 +167,8 @@ class InvoicePartsScreen(Screen[None]):
     # --- loading ---------------------------------------------------------------------------
 
     def load(self, say: str = "", draft: DraftInvoice | None = None) -> None:
-        from data.services.attachments import list_attachments
-        from data.services.invoice_views import load_invoice
-
-        invoice_id = self.invoice_id
-
-        def work(session: Session, actor: Actor) -> tuple[InvoiceView, list[AttachmentRow]]:
-            return (load_invoice(session, actor, invoice_id),
-                    list_attachments(session, actor, invoice_id))
-
-        call_service(self, "Opening the invoice", work,
-                     lambda got: InvoiceLoaded(got[0], got[1], say, draft), group="load")
+        work, answer = invoice_reader(self.invoice_id, say, draft)
+        call_service(self, "Opening the invoice", work, answer, group="load")
 
     # Textual calls a message handler of every class in the MRO, so a subclass changes what
     # happens through the methods these handlers call, never by defining the handler again.
@@ -250,21 +281,79 @@ class InvoicePartsScreen(Screen[None]):
         if self.draft is not None and self.draft.dirty:
             self.say("Save first: the PDF shows the invoice as saved.", error=True)
             return
-        from data.config import locations
         from data.documents.invoice_pdf import export_invoice_pdf
+        from data.file_folders import folders_for
         from data.services.invoice_views import load_invoice
 
-        invoice_id = self.invoice_id
-        folder = locations().exports_dir
+        invoice_id, engine = self.invoice_id, acting(self).engine
         self.say("Writing the PDF…")
 
         def work(session: Session, actor: Actor) -> Path:
+            folder = folders_for(engine).download  # the person's download folder when shared
             return export_invoice_pdf(load_invoice(session, actor, invoice_id), folder)
 
         call_service(self, "Exporting the PDF", work, PdfWritten, group="export")
 
     def on_pdf_written(self, event: PdfWritten) -> None:
-        self.say(f"PDF written to {event.path}")
+        self.say(f"{event.what} written to {event.path}")
+
+    def action_export_csv(self) -> None:
+        """The schedule of values as saved, in the printed G703's columns, for a spreadsheet
+        (and for `payapp g702`, which reads it back)."""
+        if self.view is None:
+            return
+        if self.draft is not None and self.draft.dirty:
+            self.say("Save first: the CSV shows the invoice as saved.", error=True)
+            return
+        from data.documents.export_files import write_export
+        from data.documents.sov_csv import csv_file_name, sov_csv_text
+        from data.file_folders import folders_for
+        from data.services.invoice_views import load_invoice
+
+        invoice_id, engine = self.invoice_id, acting(self).engine
+        self.say("Writing the CSV…")
+
+        def work(session: Session, actor: Actor) -> Path:
+            view = load_invoice(session, actor, invoice_id)
+            return write_export(folders_for(engine).download, csv_file_name(view),
+                                sov_csv_text(view).encode())
+
+        call_service(self, "Exporting the CSV", work, lambda path: PdfWritten(path, "CSV"),
+                     group="export")
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Export as PDF", "G702 summary and G703 continuation sheet (x)",
+                            self.action_export)
+        yield SystemCommand("Export the schedule of values as CSV",
+                            "G703 columns, for a spreadsheet or payapp g702 (X)",
+                            self.action_export_csv)
+        yield SystemCommand("Show the history", "Who did what to this invoice, from what to "
+                            "what and when, from the audit trail (h)", self.action_history)
+
+    def action_history(self) -> None:
+        from data.documents.export_files import write_export
+        from data.file_folders import folders_for
+        from data.services.invoice_history import invoice_history
+
+        invoice_id, engine = self.invoice_id, acting(self).engine
+        self.say("Reading the history…")
+
+        def work(session: Session, actor: Actor) -> HistoryRead:
+            history = invoice_history(session, actor, invoice_id)
+            path = write_export(folders_for(engine).download, history.file_name,
+                                history.as_text().encode())
+            return HistoryRead(history, path)
+
+        call_service(self, "Reading the history", work, lambda read: read, group="history")
+
+    def on_history_read(self, event: HistoryRead) -> None:
+        history = event.history
+        lines = [] if history.complete else [
+            "Only the entries you may read are shown: support staff read the whole trail."]
+        lines += [entry.as_text() for entry in history.entries]  # a bullet each
+        self.say(f"History written to {event.path}")
+        self.app.push_screen(Report(history.title, lines or ["No entries."],
+                                    f"Also saved as text: {event.path}"))
 
     # --- leaving, reading again, keys ------------------------------------------------------
 
