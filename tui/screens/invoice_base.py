@@ -78,7 +78,7 @@ class HistoryRead(Message):
         self.history, self.path = history, path
 
 
-class PdfWritten(Message):
+class ExportWritten(Message):
     """An export was written: the PDF, or what `what` names."""
 
     def __init__(self, path: Path, what: str = "PDF") -> None:
@@ -292,9 +292,9 @@ class InvoicePartsScreen(Screen[None]):
             folder = folders_for(engine).download  # the person's download folder when shared
             return export_invoice_pdf(load_invoice(session, actor, invoice_id), folder)
 
-        call_service(self, "Exporting the PDF", work, PdfWritten, group="export")
+        call_service(self, "Exporting the PDF", work, ExportWritten, group="export")
 
-    def on_pdf_written(self, event: PdfWritten) -> None:
+    def on_export_written(self, event: ExportWritten) -> None:
         self.say(f"{event.what} written to {event.path}")
 
     def action_export_csv(self) -> None:
@@ -318,7 +318,7 @@ class InvoicePartsScreen(Screen[None]):
             return write_export(folders_for(engine).download, csv_file_name(view),
                                 sov_csv_text(view).encode())
 
-        call_service(self, "Exporting the CSV", work, lambda path: PdfWritten(path, "CSV"),
+        call_service(self, "Exporting the CSV", work, lambda path: ExportWritten(path, "CSV"),
                      group="export")
 
     def palette_commands(self) -> Iterable[SystemCommand]:
