@@ -2,19 +2,19 @@
 """A failed login or an unreachable server: every command and the app say why and what to do in
 two lines, and exit 1, instead of printing SQLAlchemy's traceback. The installed `payapp` runs
 as a process of its own against the real PostgreSQL server (a disabled role, a role that does
-not exist, a closed port) and against a stand-in server that asks for a password (the test
-server trusts every local connection, so it never asks)."""
+not exist, a closed port, and a role the server asks for a password over TCP: the test server
+trusts local connections, so a fixture gives that one role a scram-sha-256 line)."""
 
 from __future__ import annotations
 
+import os
 import socket
-import struct
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from tests.pg_people import (  # noqa: F401  (fixtures)
@@ -117,81 +117,52 @@ def test_a_database_that_does_not_exist_is_named(home: Path, demo_url: str) -> N
     assert_explained(done, 'there is no database "no_such_payapp"')
 
 
-# --- a server that asks for a password --------------------------------------------------------
-
-
-def _exactly(connection: socket.socket, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        part = connection.recv(size - len(data))
-        if not part:
-            raise EOFError
-        data += part
-    return data
-
-
-def _answer(connection: socket.socket) -> None:
-    """The PostgreSQL protocol as far as a password: refuse encryption, ask for the password in
-    clear text, and refuse whatever comes, as a server does with a wrong password."""
-    with connection:
-        try:
-            while True:
-                size = struct.unpack("!i", _exactly(connection, 4))[0]
-                code = struct.unpack("!i", _exactly(connection, size - 4)[:4])[0]
-                if code not in (80877103, 80877104):  # SSLRequest, GSSENCRequest
-                    break
-                connection.sendall(b"N")
-            connection.sendall(b"R" + struct.pack("!ii", 8, 3))  # AuthenticationCleartextPassword
-            _exactly(connection, 1)
-            _exactly(connection, struct.unpack("!i", _exactly(connection, 4))[0] - 4)
-            fields = (b"SFATAL\0VFATAL\0C28P01\0"
-                      b'Mpassword authentication failed for user "ann"\0\0')
-            connection.sendall(b"E" + struct.pack("!i", len(fields) + 4) + fields)
-        except (EOFError, OSError):
-            pass  # the client gave up (no password to send)
+# --- the real server asking for a password --------------------------------------------------------
 
 
 @pytest.fixture
-def asks_for_a_password() -> Iterator[int]:
-    """A port where a stand-in PostgreSQL server asks every login for a password."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                connection, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=_answer, args=(connection,), daemon=True).start()
-
-    server = threading.Thread(target=serve, daemon=True)
-    server.start()
-    yield int(listener.getsockname()[1])
-    stop.set()
-    server.join(5)
-    listener.close()
+def asks_for_a_password(admin: Engine) -> Iterator[tuple[int, str]]:
+    """(port, role): the test server asks this new role for its password over TCP. The server
+    trusts local connections, so a scram-sha-256 line for the role alone goes first in its
+    pg_hba.conf (written as root, as the machine's administrator would) and the server reloads;
+    the file is put back and reloaded afterwards."""
+    role = f"ann_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        hba = Path(str(connection.execute(text("SHOW hba_file")).scalar_one()))
+    if not os.access(hba, os.W_OK):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI runs as root and must be able to write {hba}")
+        pytest.skip(f"{hba} is not writable here (run as root)")
+    original = hba.read_bytes()
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"CREATE ROLE {role} LOGIN PASSWORD 'the-right-one'"))
+        hba.write_bytes(f"host all {role} 127.0.0.1/32 scram-sha-256\n".encode() + original)
+        connection.execute(text("SELECT pg_reload_conf()"))
+    try:
+        yield int(make_url(str(admin.url)).port or 5432), role
+    finally:
+        hba.write_bytes(original)
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("SELECT pg_reload_conf()"))
+            connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
 
 
 @pytest.mark.parametrize("args", [APP, ["db", "current"], ["users", "list"]],
                          ids=lambda a: " ".join(a) or "app")
-def test_no_password_anywhere_says_where_to_put_one(home: Path, asks_for_a_password: int,
-                                                    args: list[str]) -> None:
-    url = f"postgresql+psycopg://ann@127.0.0.1:{asks_for_a_password}/payapp"
+def test_no_password_anywhere_says_where_to_put_one(
+        home: Path, asks_for_a_password: tuple[int, str], args: list[str]) -> None:
+    port, role = asks_for_a_password
+    url = f"postgresql+psycopg://{role}@127.0.0.1:{port}/postgres"
     done = _run(args, payapp_env(home, url))
-    assert_explained(done, 'asks role "ann" for a password, and payapp found none',
-                     f"127.0.0.1:{asks_for_a_password}:payapp:ann:PASSWORD", "~/.pgpass")
+    assert_explained(done, f'asks role "{role}" for a password, and payapp found none',
+                     f"127.0.0.1:{port}:postgres:{role}:PASSWORD", "~/.pgpass")
 
 
 @pytest.mark.parametrize("args", [APP, ["audit", "verify"]], ids=lambda a: " ".join(a) or "app")
-def test_a_wrong_password_names_where_it_came_from(home: Path, asks_for_a_password: int,
-                                                   args: list[str]) -> None:
-    url = f"postgresql+psycopg://ann@127.0.0.1:{asks_for_a_password}/payapp"
+def test_a_wrong_password_names_where_it_came_from(
+        home: Path, asks_for_a_password: tuple[int, str], args: list[str]) -> None:
+    port, role = asks_for_a_password
+    url = f"postgresql+psycopg://{role}@127.0.0.1:{port}/postgres"
     done = _run(args, payapp_env(home, url, PGPASSWORD="wrong"))
-    assert_explained(done, 'refused the password of role "ann"',
+    assert_explained(done, f'refused the password of role "{role}"',
                      "from the PGPASSWORD environment variable")
