@@ -121,3 +121,19 @@ async def test_home_offers_an_administrator_no_contact_keys(sqlite_demo_engine: 
         await pilot.press("i", "y")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)  # nothing answered
+
+
+async def test_a_paid_invoice_offers_no_payment(sqlite_demo_engine: Engine) -> None:
+    app = make_app(sqlite_demo_engine, "pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v", "down", "enter")  # erin's #2: approved and paid in full
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen) and screen.view is not None
+        assert screen.view.paid >= screen.view.summary.current_payment_due > 0
+        assert "paid in full" in screen_text(app)
+        assert " p Paid" not in screen_text(app).splitlines()[-1]
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.screen is screen  # no payment form

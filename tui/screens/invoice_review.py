@@ -79,6 +79,8 @@ class ReviewScreen(InvoicePartsScreen):
                     "d decides on the invoice; ? lists every key.")
         if self.check_action("payment", ()):
             return f"This invoice is {view.status_label}: p records a payment."
+        if view.paid and view.paid >= view.summary.current_payment_due:
+            return f"This invoice is {view.status_label} and paid in full."
         return super().greeting(view)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -95,7 +97,8 @@ class ReviewScreen(InvoicePartsScreen):
             from data.workflow import APPROVED_FOR_PAYMENT, Standing
 
             return (view is not None and view.standing is Standing.ADMINISTRATOR
-                    and view.status in APPROVED_FOR_PAYMENT)
+                    and view.status in APPROVED_FOR_PAYMENT
+                    and view.paid < view.summary.current_payment_due)
         return super().check_action(action, parameters)
 
     def _on_lines(self) -> bool:
