@@ -353,3 +353,70 @@ def test_contact_journey_in_tmux(terminal: Callable[..., Terminal]) -> None:
         attached = connection.execute("SELECT count(*) FROM attachment").fetchone()[0]
     assert rows == {"SC-2417-031 #3": "under_review", "SC-2417-016 #3": "revise_resubmit"}
     assert attached == 1
+
+
+REVIEW_HINT = ("y approves the line, n rejects it with a reason (Space marks several); d decides "
+               "on the invoice; ? lists every key.")
+
+
+def test_review_journey_in_tmux(terminal: Callable[..., Terminal]) -> None:
+    """Dan sends his invoice; Pat finds it, rejects a line saying why, approves another, sends it
+    back for revision and reads its history; Dan reads the reason."""
+    term = terminal("demo", "--as", "dan")
+    term.step("home", shows="Dan Okafor (dan) · invoice contact", footer=("y Yes", "n No"))
+    term.send("y")
+    term.step("invoice open", shows=HINT, message=HINT, footer=EDITABLE)
+    term.send("C-e")
+    term.step("send dialog", shows="Send invoice #3 for review?")
+    term.send("s")
+    term.step("sent", shows=SENT, message=SENT, footer=("x PDF",))
+    term.send("Escape")
+    term.step("dan's home again", shows="answer: Yes", footer=("i Invites",))
+    term.send("C-p")
+    _pause()
+    term.send("Act as Pat", literal=True)
+    term.step("palette", shows="Act as Pat Morales (pat)")
+    term.send("Enter")
+    term.step("pat's home", shows="Pat Morales (pat) · invoice administrator",
+              footer=("/ Find",), not_in_footer=("y Yes", "b Bill"))
+    term.send("v")
+    _pause()
+    term.send("/")
+    term.step("find dialog", shows="Show only the rows containing")
+    term.send("bayside review", literal=True)
+    term.send("Enter")
+    term.step("found", shows="Invoices (1 of")
+    term.send("Enter")
+    term.step("review", shows=REVIEW_HINT, message=REVIEW_HINT,
+              footer=("y ✓ line", "n ✗ line", "d Decide"), not_in_footer=("^s Save",))
+    term.send("n")
+    term.step("reason asked", shows="Why is line 1 rejected?")
+    term.send("Quantity not yet placed", literal=True)
+    term.send("Enter")
+    term.step("line rejected", shows="Line 1: rejected.", message="Line 1: rejected.")
+    term.send("Down")
+    _pause()
+    term.send("y")
+    term.step("line approved", shows="Line 2: approved.", message="Line 2: approved.")
+    term.send("d")
+    term.step("decision", shows="lines rejected 1")
+    term.send("r")
+    term.step("what to revise", shows="What should the contact revise?")
+    term.send("See line 1", literal=True)
+    term.send("Enter")
+    sent_back = "Invoice #3 is now Revise & Resubmit."
+    term.step("sent back", shows=sent_back, message=sent_back, not_in_footer=("y ✓ line",))
+    term.send("h")
+    term.step("history", shows="pat: review lines")
+    term.send("Escape")
+    term.step("history closed", shows="History written to")
+
+    database = term.data_home / "payapp" / "demo.sqlite"
+    with sqlite3.connect(database) as connection:
+        marks = connection.execute(
+            "SELECT l.review, l.review_comment FROM invoice_line l "
+            "JOIN invoice i ON i.id = l.invoice_id JOIN commitment c ON c.id = i.commitment_id "
+            "JOIN sov_line s ON s.id = l.sov_line_id "
+            "WHERE c.number = 'SC-2417-031' AND i.position = 3 ORDER BY s.position "
+            "LIMIT 2").fetchall()
+    assert marks == [("rejected", "Quantity not yet placed"), ("approved", "")]
