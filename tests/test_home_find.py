@@ -57,3 +57,17 @@ async def test_support_finds_an_invoice_by_company_and_status_and_opens_it(
         assert isinstance(app.screen, HomeScreen)
         await _find(pilot, "")
         assert len(_invoice_rows(app)) == 5 and "Invoices (5)" in screen_text(app)
+
+
+async def test_an_empty_home_says_why_and_what_to_do(sqlite_demo_engine: Engine) -> None:
+    from data.models import Role
+    from data.roles import add_user
+
+    add_user(sqlite_demo_engine, "newcomer", company="Coastline Electric Co.",
+             roles=frozenset({Role.INVOICE_CONTACT}))
+    for login, words in (("alex", "A system administrator works from the command line"),
+                         ("newcomer", "payapp users assign newcomer --project NUMBER")):
+        app = make_app(sqlite_demo_engine, login)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert words in screen_text(app).replace("\n", " ").replace("  ", " "), login

@@ -237,6 +237,8 @@ class HomeScreen(Screen[None]):
         shown = Text("")
         if rows and 0 <= table.cursor_row < len(rows):
             shown = detail_of(kind, rows[table.cursor_row])
+        elif self._nothing_at_all():
+            shown = Text(self._why_nothing())
         detail = self.query_one("#detail", Static)
         detail.update(shown)
         detail.display = bool(shown)
@@ -259,6 +261,24 @@ class HomeScreen(Screen[None]):
         if action == "bill":
             return self._active() == "commitments" and bool(self._rows("commitments"))
         return True
+
+    def _nothing_at_all(self) -> bool:
+        return self._home is not None and not self._finding and not any(
+            self._all_rows(kind) for kind in TABLES)
+
+    def _why_nothing(self) -> str:
+        """What an empty home means, for who this person is."""
+        from data.models import Role
+
+        assert self._home is not None
+        actor = self._home.actor
+        if actor.roles == frozenset({Role.SYSTEM_ADMINISTRATOR}):
+            return ("A system administrator works from the command line: payapp users add, "
+                    "assign, list and disable; payapp db upgrade; payapp audit verify. These "
+                    "lists show the projects you are put on.")
+        return (f"You are on no project or commitment yet. Your system administrator puts you "
+                f"on them: payapp users assign {actor.login} --project NUMBER "
+                "(--commitment NUMBER for an invoice contact).")
 
     def _is_contact(self) -> bool:
         if self._home is None:
