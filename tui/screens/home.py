@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
     from data.services.actors import Actor
-    from data.services.home import Home
+    from data.services.home import CommitmentRow, Home
+    from tui.screens.home_periods import PeriodChanged
     from tui.screens.invoice_base import InvoiceLoaded
 
 
@@ -405,3 +406,46 @@ class HomeScreen(Screen[None]):
         yield SystemCommand("Show commitments", "The commitments you can see",
                             lambda: self.action_tab("commitments"))
         yield SystemCommand("Refresh", "Read the lists again from the database", self.load)
+        if self._is_administrator():
+            yield SystemCommand("Open a billing period", "From, to and due date, for a project "
+                                "you administer", self._open_period)
+            yield SystemCommand("Close the open billing period", "Of the highlighted "
+                                "commitment's project", self._close_period)
+
+    def _is_administrator(self) -> bool:
+        if self._home is None:
+            return False
+        from data.models import Role
+
+        return self._home.actor.has(Role.INVOICE_ADMINISTRATOR)
+
+    def _project_in_view(self) -> CommitmentRow | None:
+        """The highlighted commitment, or the first: whose project a period command is for."""
+        rows = self._rows("commitments")
+        if not rows:
+            return None
+        table = self.query_one("#commitments-table", DataTable)
+        row: CommitmentRow = rows[min(max(table.cursor_row, 0), len(rows) - 1)]
+        return row
+
+    def _open_period(self) -> None:
+        from tui.screens.home_periods import open_period_form
+
+        row = self._project_in_view()
+        open_period_form(self, row.project.split(" ")[0] if row else "")
+
+    def _close_period(self) -> None:
+        from tui.screens.home_periods import close_period_asked
+
+        row = self._project_in_view()
+        if row is None or row.open_period_id is None:
+            self.say("The highlighted commitment's project has no open billing period.",
+                     error=True)
+            return
+        due = f"{row.open_period_due:%b %d, %Y}" if row.open_period_due else "no due date"
+        close_period_asked(self, row.open_period_id,
+                           f"of project {row.project} (invoices due {due})")
+
+    def on_period_changed(self, event: PeriodChanged) -> None:
+        self.say(event.say)
+        self.load()
