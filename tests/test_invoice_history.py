@@ -59,7 +59,7 @@ def test_the_history_names_who_did_what_from_what_to_what(demo_engine: Engine) -
              for entry in history.entries if not entry.action.startswith("database")]
     assert heads[0] == "erin: create invoice"
     assert "erin: edit line 1" in heads
-    assert heads[-3:] == ["pat: send back for revision", "erin: send", "pat: review lines"]
+    assert heads[-3:] == ["erin: send", "pat: review lines", "pat: send back for revision"]
     assert "    status: Revise & Resubmit → Under Review" in text
     assert "    work: $0.00 → $3,850.00" in text  # cents shown as money
     assert "Billed twice" in text

@@ -53,6 +53,7 @@ def test_the_administrator_approves_and_rejects_lines_and_the_contact_reads_why(
                           comment="Conduit not installed on level 3 yet.", version=version) == 1
     with reading(demo_engine) as session:
         view = load_invoice(session, actor_for_login(session, "erin"), invoice_id)
+        assert view.status is InvoiceStatus.REVISE_AND_RESUBMIT  # one rejected line sends it back
         marks = [(line.review, line.review_comment) for line in view.lines[:4]]
         assert marks == [("approved", ""), ("approved", ""),
                          ("rejected", "Conduit not installed on level 3 yet."), ("pending", "")]
@@ -95,8 +96,8 @@ def test_as_their_own_roles_pat_reviews_and_erin_cannot_in_psql(
     with writing(pat) as session:
         assert mark_lines(session, actor_for_login(session, "pat"), invoice_id, lines[:1],
                           LineReview.REJECTED, comment="Wrong rate.", version=version) == 1
-    # Under review, nothing of a line is the contact's to change, review marks least of all.
-    with psql("erin").begin() as erin, pytest.raises(Exception, match="Under Review"):
+    # Sent back, the lines are the contact's to change again, but never their review marks.
+    with psql("erin").begin() as erin, pytest.raises(Exception, match="administrator"):
         erin.execute(text("UPDATE invoice_line SET review = 'approved', review_comment = '' "
                           "WHERE invoice_id = :i AND sov_line_id = :s"),
                      {"i": invoice_id, "s": lines[0]})

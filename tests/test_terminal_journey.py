@@ -355,13 +355,13 @@ def test_contact_journey_in_tmux(terminal: Callable[..., Terminal]) -> None:
     assert attached == 1
 
 
-REVIEW_HINT = ("y approves the line, n rejects it with a reason (Space marks several); d decides "
-               "on the invoice; ? lists every key.")
+REVIEW_HINT = ("y approves the line; n rejects it and sends the invoice back (Space marks "
+               "several); d decides; ? lists every key.")
 
 
 def test_review_journey_in_tmux(terminal: Callable[..., Terminal]) -> None:
-    """Dan sends his invoice; Pat finds it, rejects a line saying why, approves another, sends it
-    back for revision and reads its history; Dan reads the reason."""
+    """Dan sends his invoice; Pat finds it, approves a line, rejects another saying why (which
+    sends the invoice back) and reads its history."""
     term = terminal("demo", "--as", "dan")
     term.step("home", shows="Dan Okafor (dan) · invoice contact", footer=("y Yes", "n No"))
     term.send("y")
@@ -389,23 +389,19 @@ def test_review_journey_in_tmux(terminal: Callable[..., Terminal]) -> None:
     term.send("Enter")
     term.step("review", shows=REVIEW_HINT, message=REVIEW_HINT,
               footer=("y ✓ line", "n ✗ line", "d Decide"), not_in_footer=("^s Save",))
-    term.send("n")
-    term.step("reason asked", shows="Why is line 1 rejected?")
-    term.send("Quantity not yet placed", literal=True)
-    term.send("Enter")
-    term.step("line rejected", shows="Line 1: rejected.", message="Line 1: rejected.")
     term.send("Down")
     _pause()
     term.send("y")
     term.step("line approved", shows="Line 2: approved.", message="Line 2: approved.")
-    term.send("d")
-    term.step("decision", shows="lines rejected 1")
-    term.send("r")
-    term.step("what to revise", shows="What should the contact revise?")
-    term.send("See line 1", literal=True)
+    term.send("Up")
+    _pause()
+    term.send("n")
+    term.step("reason asked", shows="Why is line 1 rejected?")
+    term.send("Quantity not yet placed", literal=True)
     term.send("Enter")
-    sent_back = "Invoice #3 is now Revise & Resubmit."
-    term.step("sent back", shows=sent_back, message=sent_back, not_in_footer=("y ✓ line",))
+    sent_back = "Line 1: rejected. The invoice went back to the contact (Revise & Resubmit)."
+    term.step("line rejected, invoice sent back", shows=sent_back, message=sent_back,
+              not_in_footer=("y ✓ line",))
     term.send("h")
     term.step("history", shows="pat: review lines")
     term.send("Escape")
@@ -419,4 +415,8 @@ def test_review_journey_in_tmux(terminal: Callable[..., Terminal]) -> None:
             "JOIN sov_line s ON s.id = l.sov_line_id "
             "WHERE c.number = 'SC-2417-031' AND i.position = 3 ORDER BY s.position "
             "LIMIT 2").fetchall()
+        status = connection.execute(
+            "SELECT i.status FROM invoice i JOIN commitment c ON c.id = i.commitment_id "
+            "WHERE c.number = 'SC-2417-031' AND i.position = 3").fetchone()[0]
     assert marks == [("rejected", "Quantity not yet placed"), ("approved", "")]
+    assert status == "revise_resubmit"

@@ -1,6 +1,9 @@
 """The invoice administrator's review of an invoice's lines: each line approved or rejected with
-a reason the invoice contact reads. Deciding on the invoice as a whole is a workflow move
-(`invoice_changes.change_status`); recording a payment is `payments.record_payment`."""
+a reason the invoice contact reads. One rejected line sends the whole invoice back to the
+contact (Revise & Resubmit, domain.md §3), so a reviewer approves lines first and rejects last,
+or marks every line to reject and rejects them together. Deciding on the invoice as a whole is
+a workflow move (`invoice_changes.change_status`); recording a payment is
+`payments.record_payment`."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from data.models import InvoiceLine, InvoiceStatus, LineReview, SovLine
 from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import Invalid, NotAllowed, NotFound, saving
-from data.services.invoice_changes import StaleInvoice
+from data.services.invoice_changes import StaleInvoice, change_status
 from data.services.invoice_lookup import invoice_and_commitment
 from data.terminal_text import holds_controls
 from data.workflow import Standing
@@ -60,4 +63,8 @@ def mark_lines(session: Session, actor: Actor, invoice_id: int, sov_line_ids: li
             session.flush()
         audit_chain.record(session, actor.login, "review lines", "invoice", invoice_id,
                            before=before, after=after)
+    if mark is LineReview.REJECTED:  # one rejected line sends the whole invoice back
+        items = ", ".join(sov.item_no for _, sov in rows)
+        change_status(session, actor, invoice_id, InvoiceStatus.REVISE_AND_RESUBMIT,
+                      version=version, comment=f"Line {items} rejected: {comment}")
     return len(after)

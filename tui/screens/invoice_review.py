@@ -75,8 +75,8 @@ class ReviewScreen(InvoicePartsScreen):
 
     def greeting(self, view: InvoiceView) -> str:
         if _reviewable(view):
-            return ("y approves the line, n rejects it with a reason (Space marks several); "
-                    "d decides on the invoice; ? lists every key.")
+            return ("y approves the line; n rejects it and sends the invoice back (Space marks "
+                    "several); d decides; ? lists every key.")
         if self.check_action("payment", ()):
             return f"This invoice is {view.status_label}: p records a payment."
         if view.paid and view.paid >= view.summary.current_payment_due:
@@ -124,7 +124,9 @@ class ReviewScreen(InvoicePartsScreen):
             if reason is not None:
                 self._mark(lines, review, reason)
 
-        self.app.push_screen(Ask(f"Why is {which} rejected? The invoice contact reads this.",
+        self.app.push_screen(Ask(f"Why is {which} rejected? The invoice contact reads this, and "
+                                 "the invoice goes back to them (Revise & Resubmit): approve "
+                                 "lines first, or mark every line to reject with Space.",
                                  check=_a_reason), answer)
 
     def _lines_named(self, sov_line_ids: list[int]) -> str:
@@ -144,6 +146,9 @@ class ReviewScreen(InvoicePartsScreen):
         def work(session: Session, actor: Actor) -> str:
             changed = mark_lines(session, actor, invoice_id, sov_line_ids, review,
                                  comment=comment, version=version)
+            if review.value == "rejected":
+                return (f"{which.capitalize()}: rejected. The invoice went back to the contact "
+                        "(Revise & Resubmit).")
             return f"{which.capitalize()}: {word}." if changed else f"{which.capitalize()} " \
                 f"was already {word}."
 
