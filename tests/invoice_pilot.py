@@ -134,3 +134,13 @@ def header(screen: InvoiceScreen) -> str:
 
 def money(value: Decimal) -> str:
     return f"${value:,.2f}"
+
+
+async def run_command(pilot: Pilot[Any], command: str) -> None:
+    """Run a command from the palette (ctrl+p), typed as a person types it."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*("space" if ch == " " else ch for ch in command))
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await settle(pilot)

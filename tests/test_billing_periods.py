@@ -22,7 +22,7 @@ from data.services.billing_periods import (
     remove_period,
 )
 from data.services.errors import Invalid, NotAllowed
-from tests.invoice_pilot import make_app, settle
+from tests.invoice_pilot import make_app, run_command, settle
 from tests.pg_people import (  # noqa: F401
     Psql,
     admin,
@@ -124,11 +124,11 @@ async def test_pat_closes_and_opens_a_period_from_the_palette(
     app = make_app(sqlite_demo_engine, "pat")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await _palette(pilot, "Close the open billing period")
+        await run_command(pilot, "Close the open billing period")
         await pilot.press("c")  # Close it
         await settle(pilot)
         assert _notified(app, "Billing period Nov 01, 2026 – Nov 30, 2026 closed.")
-        await _palette(pilot, "Open a billing period")
+        await run_command(pilot, "Open a billing period")
         form = app.screen
         assert isinstance(form, FormScreen)
         await pilot.press("ctrl+s")  # the month after today's, due on its 25th
@@ -142,13 +142,6 @@ async def test_pat_closes_and_opens_a_period_from_the_palette(
                                                               date(2026, 12, 25))]
 
 
-async def _palette(pilot: Any, command: str) -> None:
-    await pilot.press("ctrl+p")
-    await pilot.pause()
-    await pilot.press(*("space" if ch == " " else ch for ch in command))
-    await pilot.pause(0.3)
-    await pilot.press("enter")
-    await settle(pilot)
 
 
 def _notified(app: Any, text: str) -> bool:

@@ -16,7 +16,7 @@ from data.services.actors import actor_for_login
 from data.services.invoice_changes import change_status
 from data.services.invoice_views import load_invoice
 from tests.invoice_pilot import make_app, screen_text, settle
-from tui.dialogs import Ask, Choose
+from tui.dialogs import Ask
 from tui.screens.home import HomeScreen
 from tui.screens.invoice_review import ReviewScreen
 from tui.widgets.form import FormScreen

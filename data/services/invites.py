@@ -20,7 +20,7 @@ from data.models import (
 )
 from data.services.access import require_visible
 from data.services.actors import Actor
-from data.services.errors import Invalid, NotAllowed, NotFound
+from data.services.errors import Invalid, NotAllowed, NotFound, Refusal
 from data.services.invoice_changes import create_invoice
 from data.workflow import Standing
 
@@ -84,3 +84,29 @@ def respond(session: Session, actor: Actor, invite_id: int, *, bill: bool,
         return existing
     return create_invoice(session, actor, invite.commitment_id, invite.period_id, today=today,
                           invoice_type=InviteType(invite.invite_type))
+
+
+def invite_to_bill(session: Session, actor: Actor, commitment_ids: list[int], *,
+                   invite_type: InviteType, today: date) -> list[tuple[str, str | None]]:
+    """Invite each commitment for its project's open period. Each is sent or refused on its
+    own (a refusal does not stop the others): (commitment number, None when sent, else why)."""
+    outcome: list[tuple[str, str | None]] = []
+    for commitment_id in commitment_ids:
+        commitment = session.get(Commitment, commitment_id)
+        if commitment is None:
+            raise NotFound(f"there is no commitment {commitment_id}")
+        period = session.exec(select(BillingPeriod).where(
+            BillingPeriod.project_id == commitment.project_id,
+            BillingPeriod.status == PeriodStatus.OPEN.value)).first()
+        if period is None or period.id is None:
+            outcome.append((commitment.number, "its project has no open billing period"))
+            continue
+        try:
+            with session.begin_nested():
+                send_invite(session, actor, commitment_id, period.id, invite_type=invite_type,
+                            today=today)
+        except Refusal as refusal:
+            outcome.append((commitment.number, str(refusal)))
+            continue
+        outcome.append((commitment.number, None))
+    return outcome

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from data.services.actors import Actor
     from data.services.home import CommitmentRow, Home
+    from tui.screens.home_invites import InvitesSent
     from tui.screens.home_periods import PeriodChanged
     from tui.screens.invoice_base import InvoiceLoaded
 
@@ -411,6 +412,11 @@ class HomeScreen(Screen[None]):
                                 "you administer", self._open_period)
             yield SystemCommand("Close the open billing period", "Of the highlighted "
                                 "commitment's project", self._close_period)
+            yield SystemCommand("Invite the highlighted commitment to bill", "For its project's "
+                                "open billing period", self._invite_one)
+            yield SystemCommand("Invite every commitment of the project to bill", "The "
+                                "highlighted commitment's project, its open billing period",
+                                self._invite_project)
 
     def _is_administrator(self) -> bool:
         if self._home is None:
@@ -445,6 +451,32 @@ class HomeScreen(Screen[None]):
         due = f"{row.open_period_due:%b %d, %Y}" if row.open_period_due else "no due date"
         close_period_asked(self, row.open_period_id,
                            f"of project {row.project} (invoices due {due})")
+
+    def _invite_one(self) -> None:
+        from tui.screens.home_invites import ask_and_invite
+
+        row = self._project_in_view()
+        if row is None:
+            self.say("There is no commitment to invite.", error=True)
+            return
+        ask_and_invite(self, [row.commitment_id], f"commitment {row.number}")
+
+    def _invite_project(self) -> None:
+        from tui.screens.home_invites import ask_and_invite
+
+        row = self._project_in_view()
+        if row is None:
+            self.say("There is no commitment to invite.", error=True)
+            return
+        ids = [other.commitment_id for other in self._all_rows("commitments")
+               if other.project == row.project]
+        ask_and_invite(self, ids, f"the {len(ids)} commitments of project {row.project}")
+
+    def on_invites_sent(self, event: InvitesSent) -> None:
+        from tui.screens.home_invites import report_invites
+
+        self.load()
+        report_invites(self, event)
 
     def on_period_changed(self, event: PeriodChanged) -> None:
         self.say(event.say)
