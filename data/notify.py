@@ -2,8 +2,9 @@
 report; a separate delivery job sends them.
 
 On PostgreSQL people cannot write the outbox: the database queues each email from the event it
-reports (migration 0004, `payapp_queue_review_emails`), so that nobody chooses a recipient or
-words. On SQLite payapp queues the same email itself; a test holds the two to the same words.
+reports (migrations 0004 and 0008: `payapp_queue_review_emails`, `payapp_queue_revision_emails`),
+so that nobody chooses a recipient or words. On SQLite payapp queues the same email itself; a
+test holds the two to the same words.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sqlmodel import Session, col, select
 from data.models import (
     AppUser,
     Commitment,
+    CommitmentContact,
     Company,
     Invoice,
     OutboxEmail,
@@ -61,3 +63,33 @@ def invoice_sent_for_review(session: Session, invoice: Invoice, *, sent_by: str
                   to_name=admin.display_name, subject=subject, body=body,
                   invoice_id=invoice.id) for admin in admins]
 
+
+
+def invoice_sent_back(session: Session, invoice: Invoice, *, sent_by: str
+                      ) -> list[OutboxEmail]:
+    """Tell each invoice contact of the commitment that their invoice came back for revision."""
+    if session.get_bind().dialect.name == "postgresql":
+        return []  # the database's trigger queues them when the status changes (0008)
+    commitment = session.get(Commitment, invoice.commitment_id)
+    assert commitment is not None
+    project = session.get(Project, commitment.project_id)
+    assert project is not None
+    contacts = session.exec(
+        select(AppUser).join(CommitmentContact, col(CommitmentContact.user_id) == AppUser.id)
+        .where(CommitmentContact.commitment_id == commitment.id, col(AppUser.active))
+        .order_by(col(AppUser.id))
+    ).all()
+    subject = (f"Invoice #{invoice.position} for {commitment.number} {commitment.title} "
+               "needs revision")
+    body = "\n".join([
+        f"{sent_by} sent invoice #{invoice.position} back for revision.",
+        "",
+        f"Project: {project.number} {project.name}",
+        f"Commitment: {commitment.number} {commitment.title}",
+        f"Period: {invoice.period_start:%b %d, %Y} to {invoice.period_end:%b %d, %Y}",
+        "",
+        "Open payapp to read the reviewer's comments, then send the invoice again.",
+    ])
+    return [queue(session, kind="invoice_sent_back", to_address=contact.email,
+                  to_name=contact.display_name, subject=subject, body=body,
+                  invoice_id=invoice.id) for contact in contacts]

@@ -129,6 +129,8 @@ def change_status(session: Session, actor: Actor, invoice_id: int, target: Invoi
             before["review_marks"] = marks
             after["review_marks"] = LineReview.PENDING.value
         notify.invoice_sent_for_review(session, invoice, sent_by=actor.display_name)
+    if target is InvoiceStatus.REVISE_AND_RESUBMIT:
+        notify.invoice_sent_back(session, invoice, sent_by=actor.display_name)
     if target in _DECISIONS:
         stored, recomputed = _store_retainage_again(session, invoice)
         if recomputed:
