@@ -31,6 +31,13 @@ def queue(session: Session, *, kind: str, to_address: str, to_name: str, subject
     return email
 
 
+def _which_invoice(invoice: Invoice, commitment: Commitment, project: Project) -> list[str]:
+    """The lines of an email that say which invoice it is about."""
+    return [f"Project: {project.number} {project.name}",
+            f"Commitment: {commitment.number} {commitment.title}",
+            f"Period: {invoice.period_start:%b %d, %Y} to {invoice.period_end:%b %d, %Y}"]
+
+
 def invoice_sent_for_review(session: Session, invoice: Invoice, *, sent_by: str
                             ) -> list[OutboxEmail]:
     """Tell each invoice administrator of the project that an invoice waits for their review."""
@@ -52,9 +59,7 @@ def invoice_sent_for_review(session: Session, invoice: Invoice, *, sent_by: str
     body = "\n".join([
         f"{company.name} sent invoice #{invoice.position} for review.",
         "",
-        f"Project: {project.number} {project.name}",
-        f"Commitment: {commitment.number} {commitment.title}",
-        f"Period: {invoice.period_start:%b %d, %Y} to {invoice.period_end:%b %d, %Y}",
+        *_which_invoice(invoice, commitment, project),
         f"Sent by: {sent_by}",
         "",
         "Open payapp to review it.",
@@ -84,9 +89,7 @@ def invoice_sent_back(session: Session, invoice: Invoice, *, sent_by: str
     body = "\n".join([
         f"{sent_by} sent invoice #{invoice.position} back for revision.",
         "",
-        f"Project: {project.number} {project.name}",
-        f"Commitment: {commitment.number} {commitment.title}",
-        f"Period: {invoice.period_start:%b %d, %Y} to {invoice.period_end:%b %d, %Y}",
+        *_which_invoice(invoice, commitment, project),
         "",
         "Open payapp to read the reviewer's comments, then send the invoice again.",
     ])

@@ -144,3 +144,21 @@ async def run_command(pilot: Pilot[Any], command: str) -> None:
     await pilot.pause(0.3)
     await pilot.press("enter")
     await settle(pilot)
+
+
+def send_erins_resubmission(engine: Engine) -> int:
+    """Erin sends her invoice #3 (the demo's Revise & Resubmit) for review again; its id."""
+    from sqlmodel import select
+
+    from data.db import writing
+    from data.models import Invoice, InvoiceStatus
+    from data.services.actors import actor_for_login
+    from data.services.invoice_changes import change_status
+
+    with writing(engine) as session:
+        invoice = next(i for i in session.exec(select(Invoice)).all()
+                       if i.status == InvoiceStatus.REVISE_AND_RESUBMIT.value)
+        assert invoice.id is not None
+        change_status(session, actor_for_login(session, "erin"), invoice.id,
+                      InvoiceStatus.UNDER_REVIEW)
+        return invoice.id

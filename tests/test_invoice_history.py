@@ -9,16 +9,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
 
 from data.db import reading, writing
-from data.models import Invoice, InvoiceStatus, LineReview
+from data.models import LineReview
 from data.services.actors import actor_for_login
-from data.services.invoice_changes import change_status
 from data.services.invoice_history import invoice_history
 from data.services.invoice_review import mark_lines
 from data.services.invoice_views import load_invoice
-from tests.invoice_pilot import make_app, settle
+from tests.invoice_pilot import make_app, send_erins_resubmission, settle
 from tests.pg_people import (  # noqa: F401
     Connect,
     admin,
@@ -31,13 +29,7 @@ from tui.dialogs import Report
 
 def _resubmitted_and_reviewed(engine: Engine, reviewer: Engine | None = None) -> int:
     """Erin sends her invoice #3 again (through `engine`); pat rejects its first line."""
-    with writing(engine) as session:
-        invoice = next(i for i in session.exec(select(Invoice)).all()
-                       if i.status == InvoiceStatus.REVISE_AND_RESUBMIT.value)
-        assert invoice.id is not None
-        change_status(session, actor_for_login(session, "erin"), invoice.id,
-                      InvoiceStatus.UNDER_REVIEW)
-        invoice_id = invoice.id
+    invoice_id = send_erins_resubmission(engine)
     with writing(reviewer or engine) as session:
         pat = actor_for_login(session, "pat")
         view = load_invoice(session, pat, invoice_id)

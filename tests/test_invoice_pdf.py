@@ -27,12 +27,11 @@ from data.billing import Method
 from data.db import reading, writing
 from data.documents.export_files import safe_file_stem
 from data.documents.invoice_pdf import (
-    REPLACEMENT_CHARACTER,
     export_file_name,
     export_invoice_pdf,
-    printable,
     render_invoice_pdf,
 )
+from data.documents.pdf_fonts import REPLACEMENT_CHARACTER, printable
 from data.models import Commitment, Company, Invoice, SovLine
 from data.money import format_money, format_percent, format_unit_price
 from data.services.actors import actor_for_login

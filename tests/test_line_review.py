@@ -10,13 +10,13 @@ from sqlalchemy import Engine, text
 from sqlmodel import select
 
 from data.db import reading, writing
-from data.models import AuditEntry, Invoice, InvoiceStatus, LineReview
+from data.models import AuditEntry, InvoiceStatus, LineReview
 from data.services.actors import actor_for_login
 from data.services.errors import Invalid, NotAllowed
 from data.services.invoice_changes import StaleInvoice, change_status
 from data.services.invoice_review import mark_lines
 from data.services.invoice_views import load_invoice
-from tests.invoice_pilot import ELECTRICAL
+from tests.invoice_pilot import ELECTRICAL, send_erins_resubmission
 from tests.pg_people import (  # noqa: F401
     Connect,
     Psql,
@@ -30,16 +30,11 @@ from tests.pg_people import (  # noqa: F401
 
 def _erins_latest(engine: Engine) -> tuple[int, int, list[int]]:
     """Erin's invoice #3, sent for review: (id, version, its SOV line ids)."""
-    with writing(engine) as session:
-        erin = actor_for_login(session, "erin")
-        invoice = next(i for i in session.exec(select(Invoice)).all()
-                       if i.position == 3 and load_invoice(session, erin, i.id or 0)
-                       .commitment_number == ELECTRICAL)
-        assert invoice.id is not None
-        change_status(session, erin, invoice.id, InvoiceStatus.UNDER_REVIEW)
+    invoice_id = send_erins_resubmission(engine)
     with reading(engine) as session:
-        view = load_invoice(session, actor_for_login(session, "pat"), invoice.id)
-        return invoice.id, view.version, [line.sov_line_id for line in view.lines]
+        view = load_invoice(session, actor_for_login(session, "pat"), invoice_id)
+        assert view.commitment_number == ELECTRICAL and view.position == 3
+        return invoice_id, view.version, [line.sov_line_id for line in view.lines]
 
 
 def test_the_administrator_approves_and_rejects_lines_and_the_contact_reads_why(

@@ -7,29 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import select
 from textual.pilot import Pilot
 
-from data.db import reading, writing
-from data.models import Invoice, InvoiceStatus
+from data.db import reading
+from data.models import InvoiceStatus
 from data.services.actors import actor_for_login
-from data.services.invoice_changes import change_status
 from data.services.invoice_views import load_invoice
-from tests.invoice_pilot import make_app, screen_text, settle
+from tests.invoice_pilot import make_app, screen_text, send_erins_resubmission, settle
 from tui.dialogs import Ask
 from tui.screens.home import HomeScreen
 from tui.screens.invoice_review import ReviewScreen
 from tui.widgets.form import FormScreen
-
-
-def _send_erins_resubmission(engine: Engine) -> int:
-    with writing(engine) as session:
-        invoice = next(i for i in session.exec(select(Invoice)).all()
-                       if i.status == InvoiceStatus.REVISE_AND_RESUBMIT.value)
-        assert invoice.id is not None
-        change_status(session, actor_for_login(session, "erin"), invoice.id,
-                      InvoiceStatus.UNDER_REVIEW)
-        return invoice.id
 
 
 async def _open_first_invoice(pilot: Pilot[Any]) -> ReviewScreen:
@@ -48,7 +36,7 @@ async def _type(pilot: Pilot[Any], text: str) -> None:
 
 async def test_a_rejected_line_goes_back_to_the_contact_with_the_reason(
         sqlite_demo_engine: Engine) -> None:
-    invoice_id = _send_erins_resubmission(sqlite_demo_engine)
+    invoice_id = send_erins_resubmission(sqlite_demo_engine)
     app = make_app(sqlite_demo_engine, "pat")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_first_invoice(pilot)
@@ -80,7 +68,7 @@ async def test_a_rejected_line_goes_back_to_the_contact_with_the_reason(
 
 
 async def test_approve_then_record_the_payment(sqlite_demo_engine: Engine) -> None:
-    invoice_id = _send_erins_resubmission(sqlite_demo_engine)
+    invoice_id = send_erins_resubmission(sqlite_demo_engine)
     app = make_app(sqlite_demo_engine, "pat")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _open_first_invoice(pilot)

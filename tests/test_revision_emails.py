@@ -10,11 +10,11 @@ from sqlalchemy import Engine, text
 from sqlmodel import select
 
 from data.db import reading, writing
-from data.models import Invoice, InvoiceStatus, LineReview, OutboxEmail
+from data.models import LineReview, OutboxEmail
 from data.services.actors import actor_for_login
-from data.services.invoice_changes import change_status
 from data.services.invoice_review import mark_lines
 from data.services.invoice_views import load_invoice
+from tests.invoice_pilot import send_erins_resubmission
 from tests.pg_people import (  # noqa: F401
     Connect,
     Psql,
@@ -35,16 +35,6 @@ BODY = "\n".join([
     "",
     "Open payapp to read the reviewer's comments, then send the invoice again.",
 ])
-
-
-def _sent_for_review(engine: Engine) -> int:
-    with writing(engine) as session:
-        invoice = next(i for i in session.exec(select(Invoice)).all()
-                       if i.status == InvoiceStatus.REVISE_AND_RESUBMIT.value)
-        assert invoice.id is not None
-        change_status(session, actor_for_login(session, "erin"), invoice.id,
-                      InvoiceStatus.UNDER_REVIEW)
-        return invoice.id
 
 
 def _last_email(engine: Engine) -> int:
@@ -71,7 +61,7 @@ def _reject_first_line(engine: Engine, invoice_id: int) -> None:
 
 
 def test_on_sqlite_payapp_tells_the_contact(sqlite_demo_engine: Engine) -> None:
-    invoice_id = _sent_for_review(sqlite_demo_engine)
+    invoice_id = send_erins_resubmission(sqlite_demo_engine)
     last = _last_email(sqlite_demo_engine)
     _reject_first_line(sqlite_demo_engine, invoice_id)
     assert _sent_back_emails(sqlite_demo_engine, invoice_id, last) == [
@@ -81,7 +71,7 @@ def test_on_sqlite_payapp_tells_the_contact(sqlite_demo_engine: Engine) -> None:
 @pytest.mark.postgres
 def test_on_postgresql_the_database_tells_the_contact_in_the_same_words(
         admin: Engine, connect: Connect) -> None:
-    invoice_id = _sent_for_review(connect("erin"))
+    invoice_id = send_erins_resubmission(connect("erin"))
     last = _last_email(admin)
     _reject_first_line(connect("pat"), invoice_id)
     assert _sent_back_emails(admin, invoice_id, last) == [
@@ -91,7 +81,7 @@ def test_on_postgresql_the_database_tells_the_contact_in_the_same_words(
 @pytest.mark.postgres
 def test_sent_back_in_psql_as_pats_own_role_the_database_tells_the_contact(
         admin: Engine, connect: Connect, psql: Psql) -> None:
-    invoice_id = _sent_for_review(connect("erin"))
+    invoice_id = send_erins_resubmission(connect("erin"))
     last = _last_email(admin)
     with psql("pat").begin() as pat:
         pat.execute(text("UPDATE invoice SET status = 'revise_resubmit', version = version + 1 "

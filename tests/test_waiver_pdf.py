@@ -21,8 +21,8 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, PdfObject
 
+from data.documents.pdf_fonts import REPLACEMENT_CHARACTER
 from data.documents.waiver_pdf import (
-    REPLACEMENT_CHARACTER,
     SCALES,
     render_waiver_pdf,
     write_waiver_pdf,

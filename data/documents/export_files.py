@@ -21,7 +21,7 @@ def write_export(folder: Path, file_name: str, content: bytes) -> Path:
     ensure_private_dir(folder)
     target = _claim_new_path(folder, file_name)
     try:
-        _replace_atomically(target, content)
+        write_atomically(target, content)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -43,8 +43,9 @@ def _claim_new_path(folder: Path, file_name: str) -> Path:
     raise FileExistsError(f"{folder} already holds {MAX_SAME_NAME} files named {file_name!r}")
 
 
-def _replace_atomically(target: Path, content: bytes) -> None:
-    """Writes `content` to a temporary file beside `target`, then renames it over `target`."""
+def write_atomically(target: Path, content: bytes) -> None:
+    """Writes `content` (0600) to a temporary file beside `target`, then renames it over
+    `target`: the file is whole or untouched."""
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -14,18 +14,15 @@ room (unit-based commitments add five columns). Table headings repeat on every p
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from functools import cache
 from itertools import groupby
 from pathlib import Path
 from typing import Literal
 
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 from fpdf.table import Table
@@ -33,21 +30,19 @@ from fpdf.table import Table
 from data import g703
 from data.billing import Method, Summary
 from data.documents.export_files import safe_file_stem, write_export
+from data.documents.pdf_fonts import (
+    BOLD,
+    FONT_FAMILY,
+    FONT_FILES,
+    REGULAR,
+    printable,
+)
 from data.g703 import G703Column, Group
 from data.models import PaymentStatus
 from data.money import format_money
 from data.services.invoice_views import InvoiceView, SheetLine
 from data.wording import INVITE_TYPE_LABELS, word
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
-FONT_FAMILY = "DejaVuSansCondensed"
-REGULAR = ""
-BOLD = "B"
-FONT_FILES = {
-    REGULAR: FONT_DIR / "DejaVuSansCondensed.ttf",
-    BOLD: FONT_DIR / "DejaVuSansCondensed-Bold.ttf",
-}
-REPLACEMENT_CHARACTER = "\ufffd"
 NO_BREAK_SPACE = "\u00a0"
 
 MARGIN = 10.0  # mm, all sides
@@ -81,38 +76,6 @@ MEASURE_SLACK = 0.4  # mm, so that a cell sized to its text does not wrap on rou
 DESCRIPTION_MAX_LINES = 4  # a longer description is clipped with "…"
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-# --- text the font can print -----------------------------------------------------------------
-
-
-@cache
-def _glyph_coverage(style: str) -> frozenset[int]:
-    """The code points that the font of `style` has a glyph for (its best cmap)."""
-    font = TTFont(FONT_FILES[style], lazy=True)
-    try:
-        return frozenset(font.getBestCmap())
-    finally:
-        font.close()
-
-
-def printable(text: str, style: str = REGULAR) -> str:
-    """`text` as the font of `style` prints it: composed (NFC), control characters as spaces,
-    and each character without a glyph replaced by U+FFFD (or "?" if even that is missing)."""
-    covered = _glyph_coverage(style)
-    stand_in = REPLACEMENT_CHARACTER if ord(REPLACEMENT_CHARACTER) in covered else "?"
-    return "".join(
-        _printable_character(character, covered, stand_in)
-        for character in unicodedata.normalize("NFC", text)
-    )
-
-
-def _printable_character(character: str, covered: frozenset[int], stand_in: str) -> str:
-    if character == "\n":
-        return character
-    if unicodedata.category(character) == "Cc":
-        return " "
-    return character if ord(character) in covered else stand_in
 
 
 # --- how figures and dates read --------------------------------------------------------------

@@ -18,31 +18,20 @@ line of underscores, to be filled in by hand.
 
 from __future__ import annotations
 
-import os
-import tempfile
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF
 from fpdf.util import Padding
 
+from data.documents.export_files import write_atomically
+from data.documents.pdf_fonts import BOLD, FONT_FAMILY, FONT_FILES, REGULAR
+from data.documents.pdf_fonts import printable as printable_in_font
 from data.waivers.filling import FilledBlock, FilledWaiver
 from data.waivers.template import BlockStyle, NoticeRule
 
-FONT_DIR = Path(__file__).resolve().parent.parent / "assets" / "fonts"
-FONT_FAMILY = "DejaVuSansCondensed"
-REGULAR = ""
-BOLD = "B"
 UNDERLINE = "U"
-FONT_FILES = {
-    REGULAR: FONT_DIR / "DejaVuSansCondensed.ttf",
-    BOLD: FONT_DIR / "DejaVuSansCondensed-Bold.ttf",
-}
-REPLACEMENT_CHARACTER = "\ufffd"
 
 MARGIN = 19.0  # mm, all sides (three quarters of an inch)
 POINT = 25.4 / 72  # mm
@@ -77,26 +66,9 @@ def type_sizes(rule: NoticeRule, scale: float = 1.0) -> TypeSizes:
     return TypeSizes(notice=notice, title=title, heading=heading, text=text)
 
 
-# --- text the font can print -----------------------------------------------------------------
-
-
-@cache
-def _glyph_coverage(style: str) -> frozenset[int]:
-    font = TTFont(FONT_FILES[style], lazy=True)
-    try:
-        return frozenset(font.getBestCmap())
-    finally:
-        font.close()
-
-
 def printable(text: str, style: str = REGULAR) -> str:
-    """`text` as the font prints it: NFC, control characters as spaces, and a character without
-    a glyph as U+FFFD."""
-    covered = _glyph_coverage(style)
-    return "".join(
-        " " if unicodedata.category(character) == "Cc"
-        else character if ord(character) in covered else REPLACEMENT_CHARACTER
-        for character in unicodedata.normalize("NFC", text))
+    """`text` as the font prints it on a form's one-line blanks: line breaks as spaces too."""
+    return printable_in_font(text, style, keep_lines=False)
 
 
 # --- the document ----------------------------------------------------------------------------
@@ -133,16 +105,7 @@ def render_waiver_pdf(waiver: FilledWaiver) -> bytes:
 def write_waiver_pdf(waiver: FilledWaiver, path: Path) -> Path:
     """Writes the PDF of `waiver` to `path` (replacing the file atomically, readable by its
     owner only) and returns the path. The folder must exist."""
-    content = render_waiver_pdf(waiver)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".waiver-", suffix=".pdf")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.chmod(temporary, 0o600)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, render_waiver_pdf(waiver))
     return path
 
 

@@ -88,6 +88,7 @@ class HomeScreen(Screen[None]):
 
     _home: Home | None = None
     _finding = ""  # the words every row shown contains; "" shows every row
+    _found: dict[str, list[Any]] = {}  # the rows found by kind; emptied with a new list or search
 
     def on_mount(self) -> None:
         self.load()
@@ -137,7 +138,7 @@ class HomeScreen(Screen[None]):
 
     def _show(self, home: Home) -> None:
         first_load = self._home is None
-        self._home = home
+        self._home, self._found = home, {}
         actor = home.actor
         from data.wording import ROLE_LABELS  # loaded with the home list already
 
@@ -164,13 +165,17 @@ class HomeScreen(Screen[None]):
                 "commitments": self._home.commitments}[kind]
 
     def _rows(self, kind: str) -> Sequence[Any]:
-        """The rows shown: those holding every word looked for (in any column, any case)."""
+        """The rows shown: those holding every word looked for (in any column, any case).
+        Worked out once per list and search, not on every cursor move."""
         rows = self._all_rows(kind)
         words = self._finding.lower().split()
         if not words:
             return rows
-        return [row for row in rows
-                if all(word in detail_of(kind, row).plain.lower() for word in words)]
+        if kind not in self._found:
+            self._found = {**self._found, kind: [
+                row for row in rows
+                if all(word in detail_of(kind, row).plain.lower() for word in words)]}
+        return self._found[kind]
 
     def action_find(self) -> None:
         from tui.dialogs import Ask
@@ -178,7 +183,7 @@ class HomeScreen(Screen[None]):
         def found(words: str | None) -> None:
             if words is None:
                 return
-            self._finding = words.strip()
+            self._finding, self._found = words.strip(), {}
             self._lay_out()
             self._label_tabs()
             self._show_detail()
