@@ -411,3 +411,24 @@ async def test_postgres_unreachable_after_the_kill_then_back(
         assert (screen.message.text, screen.message.is_error) == ("Saved.", False)
         _assert_typed_on_screen(screen, unsaved=False)
     assert _stored_work(engine) == SAVED_CENTS
+
+
+@pytest.mark.parametrize(("key", "what"), [("X", "Exporting the CSV"),
+                                           ("h", "Reading the history")])
+async def test_csv_and_history_into_a_folder_that_cannot_be_written(
+        sqlite_demo_engine: Engine, key: str, what: str) -> None:
+    exports = locations().exports_dir
+    exports.parent.mkdir(parents=True, exist_ok=True)
+    exports.write_text("a file where the exports folder should be\n")  # fails for root too
+    app = _app(sqlite_demo_engine)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_invoice_3(pilot)
+        await _type_amounts(pilot, screen)
+        await pilot.press("ctrl+s")
+        await _settle(pilot)
+        await pilot.press(key)
+        await _settle(pilot)
+        logged = _assert_failure_shown(app, screen, what, "FileExistsError")
+        assert "FileExistsError" in logged
+        _assert_typed_on_screen(screen, unsaved=False)
+        assert app.is_running and app.screen is screen
