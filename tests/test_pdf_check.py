@@ -26,10 +26,10 @@ from data.documents.pdf_check import (
     TOO_MUCH_MEMORY,
     UNSUPPORTED_ENCRYPTION,
     BrokenPdf,
-    _silent_exit,
     content_too_big,
     inspect_pdf,
     reasons,
+    silent_exit,
     too_many_pages,
 )
 
@@ -301,7 +301,7 @@ def test_a_reader_that_stops_without_answering_is_described_in_words() -> None:
         (1, traceback): NOT_CHECKED,
     }
     for (returncode, stderr), reason in cases.items():
-        refused = _silent_exit(returncode, stderr)
+        refused = silent_exit(returncode, stderr)
         assert str(refused) == reason
         assert_readable(str(refused))
         assert str(returncode) in refused.detail and "\n" not in refused.detail

@@ -108,14 +108,14 @@ def inspect_pdf(path: Path, *, timeout: float = DEFAULT_TIMEOUT_SECONDS,
             from error
     answer = _last_json_line(done.stdout)
     if answer is None:
-        raise _silent_exit(done.returncode, done.stderr)
+        raise silent_exit(done.returncode, done.stderr)
     return _info_from(answer, max_pages=max_pages, max_content_mb=max_content_mb)
 
 
 # --- the parent: the child's answer as a reason ----------------------------------------------
 
 
-def _clean(text: str) -> str:
+def one_clean_line(text: str) -> str:
     """One line of at most _MAX_DETAIL_CHARS printable characters: details quote bytes from the
     file, and a log line must not be split or carry terminal escapes."""
     line = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
@@ -133,10 +133,10 @@ def _last_json_line(stdout: bytes) -> dict[str, object] | None:
     return found if isinstance(found, dict) else None
 
 
-def _silent_exit(returncode: int, stderr: bytes) -> BrokenPdf:
+def silent_exit(returncode: int, stderr: bytes) -> BrokenPdf:
     """The child stopped without answering: a limit killed it, it crashed, or it never ran."""
     complaint = stderr.decode("utf-8", "replace").strip()
-    detail = _clean(f"the reader exited with status {returncode} without an answer; "
+    detail = one_clean_line(f"the reader exited with status {returncode} without an answer; "
                     f"it said: {complaint[-_MAX_DETAIL_CHARS:] or 'nothing'}")
     if returncode == -signal.SIGXCPU:
         return BrokenPdf(TOO_LONG, detail)
@@ -151,7 +151,7 @@ def _silent_exit(returncode: int, stderr: bytes) -> BrokenPdf:
 
 def _info_from(answer: dict[str, object], *, max_pages: int, max_content_mb: int) -> PdfInfo:
     outcome, pages = answer.get("outcome"), answer.get("pages")
-    detail = _clean(str(answer.get("detail") or ""))
+    detail = one_clean_line(str(answer.get("detail") or ""))
     if outcome == "ok" and isinstance(pages, int):
         if pages > 0:
             return PdfInfo(pages=pages)
@@ -176,7 +176,7 @@ _INPUT_CHUNK = 64 * 1024  # compressed bytes handed to zlib at a time
 _OUTPUT_CHUNK = _MEGABYTE  # the most zlib may inflate in one call
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """Ends the reading with an answer other than "ok" or "broken"."""
 
     def __init__(self, outcome: str, detail: str = "") -> None:
@@ -185,7 +185,7 @@ class _Refused(Exception):
         self.detail = detail
 
 
-class _Budget:
+class ContentBudget:
     """The decoded content bytes still allowed for the whole file."""
 
     def __init__(self, limit: int) -> None:
@@ -198,7 +198,7 @@ class _Budget:
     def spend(self, size: int) -> None:
         self.used += size
         if self.used > self.limit:
-            raise _Refused("content", f"the decoded content passed {self.limit} bytes")
+            raise Refused("content", f"the decoded content passed {self.limit} bytes")
 
 
 def _child(arguments: list[str]) -> None:
@@ -215,13 +215,13 @@ def _child(arguments: list[str]) -> None:
         resource.setrlimit(kind, (value, hard if kind == resource.RLIMIT_CPU else value))
     try:
         _report({"outcome": "ok", "pages": _read(arguments[4], max_pages, max_content)})
-    except _Refused as refused:
+    except Refused as refused:
         _report({"outcome": refused.outcome, "detail": refused.detail})
     except Exception as error:  # pypdf raises far more than its own types
-        if _out_of_memory(error):
+        if out_of_memory(error):
             os.write(1, _OUT_OF_MEMORY)
         else:
-            _report({"outcome": "broken", "detail": _described(error)})
+            _report({"outcome": "broken", "detail": described(error)})
 
 
 def _report(fields: dict[str, object]) -> None:
@@ -231,7 +231,7 @@ def _report(fields: dict[str, object]) -> None:
         os.write(1, _OUT_OF_MEMORY)
 
 
-def _out_of_memory(error: BaseException) -> bool:
+def out_of_memory(error: BaseException) -> bool:
     # Under RLIMIT_AS a lazy import fails with "failed to map segment", mmap with ENOMEM.
     import errno
 
@@ -240,7 +240,7 @@ def _out_of_memory(error: BaseException) -> bool:
             or "failed to map" in words or "cannot allocate memory" in words)
 
 
-def _described(error: BaseException) -> str:
+def described(error: BaseException) -> str:
     """The exception's type and text and where it was raised, for the log."""
     frames = traceback.extract_tb(error.__traceback__)
     where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
@@ -254,38 +254,38 @@ def _read(path: str, max_pages: int, max_content: int) -> int:
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
-            raise _Refused("password")
+            raise Refused("password")
     except (DependencyError, NotImplementedError) as error:  # AES without cryptography, ...
-        raise _Refused("unsupported", _described(error)) from error
+        raise Refused("unsupported", described(error)) from error
     except LimitReachedError as error:  # pypdf's own guards against huge structures
-        raise _Refused("memory", _described(error)) from error
-    budget, seen, pages = _Budget(max_content), dict[int, object](), 0
+        raise Refused("memory", described(error)) from error
+    budget, seen, pages = ContentBudget(max_content), dict[int, object](), 0
     try:
         for page in reader.pages:
             pages += 1
             if pages > max_pages:
-                raise _Refused("pages", f"more than {max_pages} pages")
-            for stream in _content_streams(page, seen):
-                _measure(stream, budget)
+                raise Refused("pages", f"more than {max_pages} pages")
+            for stream in content_streams(page, seen):
+                measure_content(stream, budget)
     except DependencyError as error:
-        raise _Refused("unsupported", _described(error)) from error
+        raise Refused("unsupported", described(error)) from error
     except LimitReachedError as error:
-        raise _Refused("memory", _described(error)) from error
+        raise Refused("memory", described(error)) from error
     return pages
 
 
-def _resolved(value: object) -> object:
+def resolved(value: object) -> object:
     from pypdf.generic import IndirectObject, NullObject
 
     found = value.get_object() if isinstance(value, IndirectObject) else value
     return None if isinstance(found, NullObject) else found
 
 
-def _items(value: object) -> list[object]:
+def as_items(value: object) -> list[object]:
     """An array's elements, a single object as a list of one, nothing as an empty list."""
     from pypdf.generic import ArrayObject
 
-    found = _resolved(value)
+    found = resolved(value)
     if found is None:
         return []
     return list(found) if isinstance(found, ArrayObject) else [found]
@@ -300,46 +300,46 @@ def _first_time(found: object, seen: dict[int, object]) -> bool:
     return True
 
 
-def _content_streams(page: PageObject, seen: dict[int, object]) -> Iterator[StreamObject]:
+def content_streams(page: PageObject, seen: dict[int, object]) -> Iterator[StreamObject]:
     """The streams `page` draws with: its contents, the form XObjects and tiling patterns named
     by its resources (and by theirs), and its annotations' appearances; images are left out.
     A stream met before, on this page or an earlier one, is not given again."""
     from pypdf.generic import DictionaryObject, StreamObject
 
-    candidates: list[object] = _items(page.get("/Contents"))
+    candidates: list[object] = as_items(page.get("/Contents"))
     resources: list[object] = [page.get("/Resources")]
-    for annotation in _items(page.get("/Annots")):
-        found = _resolved(annotation)
-        appearances = _resolved(found.get("/AP")) if isinstance(found, DictionaryObject) else None
+    for annotation in as_items(page.get("/Annots")):
+        found = resolved(annotation)
+        appearances = resolved(found.get("/AP")) if isinstance(found, DictionaryObject) else None
         if isinstance(appearances, DictionaryObject):
-            for state in map(_resolved, appearances.values()):
+            for state in map(resolved, appearances.values()):
                 if isinstance(state, StreamObject):
                     candidates.append(state)
                 elif isinstance(state, DictionaryObject):
                     candidates.extend(state.values())
     while candidates or resources:
         if resources:
-            named = _resolved(resources.pop())
+            named = resolved(resources.pop())
             if isinstance(named, DictionaryObject) and _first_time(named, seen):
                 for kind in ("/XObject", "/Pattern"):
-                    table = _resolved(named.get(kind))
+                    table = resolved(named.get(kind))
                     if isinstance(table, DictionaryObject):
                         candidates.extend(table.values())
             continue
-        stream = _resolved(candidates.pop())
-        if (isinstance(stream, StreamObject) and _resolved(stream.get("/Subtype")) != "/Image"
+        stream = resolved(candidates.pop())
+        if (isinstance(stream, StreamObject) and resolved(stream.get("/Subtype")) != "/Image"
                 and _first_time(stream, seen)):
             yield stream
             resources.append(stream.get("/Resources"))
 
 
-def _measure(stream: StreamObject, budget: _Budget) -> None:
+def measure_content(stream: StreamObject, budget: ContentBudget) -> None:
     """Spend the stream's decoded size from the budget. Flate is inflated in bounded chunks and
     thrown away; another filter, or a Flate step that feeds another filter (once its output is
     known to fit), is decoded by pypdf. A stream that cannot be decoded draws nothing in a
     viewer, so the part that could not be decoded counts for nothing here."""
-    filters = [_resolved(name) for name in _items(stream.get("/Filter"))]
-    parameters = _items(stream.get("/DecodeParms"))
+    filters = [resolved(name) for name in as_items(stream.get("/Filter"))]
+    parameters = as_items(stream.get("/DecodeParms"))
     data: bytes = stream._data
     for index, name in enumerate(filters):
         if name in _FLATE:
@@ -355,7 +355,7 @@ def _measure(stream: StreamObject, budget: _Budget) -> None:
 
 
 def _inflated_size(data: bytes, limit: int) -> int:
-    """How many bytes Flate `data` inflates to, stopping with _Refused once past `limit`.
+    """How many bytes Flate `data` inflates to, stopping with Refused once past `limit`.
     No more than _OUTPUT_CHUNK of output and _INPUT_CHUNK of input is held at a time."""
     import zlib
 
@@ -367,7 +367,7 @@ def _inflated_size(data: bytes, limit: int) -> int:
             while pending:
                 size += len(inflater.decompress(pending, _OUTPUT_CHUNK))
                 if size > limit:
-                    raise _Refused("content", f"a Flate stream inflated past {limit} bytes")
+                    raise Refused("content", f"a Flate stream inflated past {limit} bytes")
                 pending = inflater.unconsumed_tail
             if inflater.eof:
                 break
@@ -375,7 +375,7 @@ def _inflated_size(data: bytes, limit: int) -> int:
     except zlib.error:
         pass  # the stream breaks off here: what came before is what a viewer draws
     if size > limit:
-        raise _Refused("content", f"a Flate stream inflated past {limit} bytes")
+        raise Refused("content", f"a Flate stream inflated past {limit} bytes")
     return size
 
 
@@ -389,15 +389,15 @@ def _decoded_once(data: bytes, name: object, parameters: object) -> bytes | None
     single.set_data(data)
     if isinstance(name, PdfObject):
         single[NameObject("/Filter")] = name
-    found = _resolved(parameters)
+    found = resolved(parameters)
     if isinstance(found, PdfObject):
         single[NameObject("/DecodeParms")] = found
     try:
         return decode_stream_data(single)
     except LimitReachedError as error:  # pypdf's own cap on one filter's output
-        raise _Refused("content", _described(error)) from error
+        raise Refused("content", described(error)) from error
     except Exception as error:
-        if _out_of_memory(error):
+        if out_of_memory(error):
             raise
         return None
 
