@@ -8,7 +8,11 @@ from here; nothing else maps a stored code to what a person reads.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+
 from data import billing
+from data.documents.export_files import MAX_FILE_STEM_BYTES, safe_file_stem
 from data.models import (
     AccountingMethod,
     BillingType,
@@ -87,6 +91,9 @@ _WORDS: dict[str, tuple[str, str]] = {
     "Prime Contracts": ("Funding", "Client Contracts"),
     "Prime Contract Change Order": ("Funding Change Order", "Client Contract Change Order"),
     "Subcontractor Schedule of Values (SSOV)": ("Contractor Schedule of Values (CSOV)", "SSOV"),
+    # The name of a compiled backup (domain.md §7), each of its words as the dictionary says it.
+    "Subcontractor invoice backup": ("Contractor invoice backup",
+                                     "Subcontractor progress billing backup"),
 }
 
 
@@ -98,6 +105,50 @@ def word(text: str, point_of_view: str | PointOfView) -> str:
     owner, specialty = _WORDS[text]
     return owner if pov is PointOfView.OWNER else specialty
 
+
+def dictionary(point_of_view: str | PointOfView) -> dict[str, str]:
+    """Every word of the dictionary, the default's word to this audience's."""
+    return {text: word(text, point_of_view) for text in _WORDS}
+
+
+# The dictionary's words wherever they stand in a text, whole words only: the longest first, so
+# that "Subcontractor" is one word and not "Subcontract" followed by "or".
+_DICTIONARY_WORDS = re.compile(
+    r"(?<!\w)(?:" + "|".join(re.escape(text) for text in sorted(_WORDS, key=len, reverse=True))
+    + r")(?!\w)", re.IGNORECASE)
+_WORD_BY_LOWER_CASE = {text.lower(): text for text in _WORDS}
+
+
+def reworded(text: str, point_of_view: str | PointOfView) -> str:
+    """payapp's own `text` (a caption, an action, a title: never text a person typed) with each
+    word of the dictionary in it as this project's audience says it. A word written in lower
+    case stays in lower case: "history of invoice #3" reads "history of progress billing #3"."""
+    if PointOfView(point_of_view) is PointOfView.GENERAL_CONTRACTOR:
+        return text
+
+    def said(found: re.Match[str]) -> str:
+        default = _WORD_BY_LOWER_CASE[found.group().lower()]
+        translated = word(default, point_of_view)
+        return _in_lower_case(translated) if found.group().islower() else translated
+
+    return _DICTIONARY_WORDS.sub(said, text)
+
+
+def _in_lower_case(text: str) -> str:
+    """A word as it reads inside a sentence ("progress billing"); abbreviations (GC) stay."""
+    return re.sub(r"\b[A-Z](?=[a-z])", lambda capital: capital.group().lower(), text)
+
+
+def backup_file_name(project_name: str, project_number: str, when: datetime,
+                     point_of_view: str | PointOfView) -> str:
+    """`Subcontractor invoice backup - <project name> - <project number> - <date> - <time>.pdf`
+    (domain.md §7) in the project's words, safe as a file name on any system. A long project
+    name is shortened so that the number, the date and the time always stay."""
+    head = safe_file_stem(word("Subcontractor invoice backup", point_of_view))
+    tail = safe_file_stem(f"{project_number} - {when:%Y-%m-%d} - {when:%H.%M}")
+    room = MAX_FILE_STEM_BYTES - len(f"{head} -  - {tail}".encode())
+    name = safe_file_stem(project_name).encode()[:max(room, 1)].decode(errors="ignore")
+    return f"{safe_file_stem(f'{head} - {name.rstrip()} - {tail}')}.pdf"
 
 
 # --- what the invoice screen says about a save or a send ----------------------------------------

@@ -234,6 +234,22 @@ def test_every_page_is_numbered_and_repeats_the_column_headings(
             assert "Scheduled" in text and "Balance to" in text
 
 
+def test_a_change_order_heading_never_ends_a_page(electrical: InvoiceView) -> None:
+    """A heading row (Change Orders, a section, a change order) goes to the next page with the
+    first line under it: the change orders are moved down a line at a time across the foot of
+    page 3."""
+    originals = [line for line in electrical.lines if not line.section]
+    changes = [line for line in electrical.lines if line.section]
+    headings = {"Change Orders", *(line.section for line in changes),
+                *(line.change_order for line in changes)}
+    for extra in range(10, 20):
+        lines = (*originals, *originals, *originals[:extra], *changes)
+        reader = PdfReader(io.BytesIO(render_invoice_pdf(replace(electrical, lines=lines))))
+        for page in reader.pages[1:]:
+            rows = [row.strip() for row in page.extract_text().splitlines() if row.strip()]
+            assert rows[-2] not in headings, (extra, rows[-2])  # the last row above the footer
+
+
 def test_long_text_is_clipped_with_an_ellipsis(electrical: InvoiceView) -> None:
     endless = "Conduit " * 300 + "X" * 500
     lines = (with_description(electrical.lines[0], endless), *electrical.lines[1:])

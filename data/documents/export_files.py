@@ -28,6 +28,13 @@ def write_export(folder: Path, file_name: str, content: bytes) -> Path:
     return target
 
 
+def claim_new_path(folder: Path, file_name: str) -> Path:
+    """An empty new private file in `folder` (created private if missing) under `file_name` or
+    its next free variant, for a writer that fills it by replacing it (a merge, a long job)."""
+    ensure_private_dir(folder)
+    return _claim_new_path(folder, file_name)
+
+
 def _claim_new_path(folder: Path, file_name: str) -> Path:
     """Creates an empty 0600 file under `file_name`, or `name (2).pdf`, `(3)`... if it is taken,
     so that two exports never write to the same file."""

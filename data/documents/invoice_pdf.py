@@ -8,24 +8,30 @@ text in floats, which is layout only and never touches a figure.
 
 The continuation sheet sizes its columns to what they hold: each figure column is as wide as its
 widest cell, the description takes the rest, and the font steps down until the description has
-room (unit-based commitments add five columns). Table headings repeat on every page.
+room (unit-based commitments add five columns). Its rows are drawn cell by cell with `cell()`:
+fpdf2's `table()` breaks every cell as wrapping text, which took most of the time of a long
+sheet (issue 11). Here only a text that does not fit is broken into lines; each text is measured
+once, at one size, because a width grows in proportion to the font size. The column headings
+repeat on every page, and a row never splits across pages.
+
+Words of the point-of-view dictionary (data/wording.py) are the project's: "Invoice #3" reads
+"Progress Billing #3" to a specialty contractor, "Subcontractor" reads "Contractor" to an owner.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
-from itertools import groupby
+from itertools import groupby, islice
 from pathlib import Path
 from typing import Literal
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
-from fpdf.table import Table
 
 from data import g703
 from data.billing import Method, Summary
@@ -41,7 +47,7 @@ from data.g703 import G703Column, Group
 from data.models import PaymentStatus
 from data.money import format_money
 from data.services.invoice_views import InvoiceView, SheetLine
-from data.wording import INVITE_TYPE_LABELS, word
+from data.wording import INVITE_TYPE_LABELS, reworded, word
 
 NO_BREAK_SPACE = "\u00a0"
 
@@ -52,7 +58,6 @@ CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
 POINT = 25.4 / 72  # mm
 
 INK = (20, 20, 20)
-PAPER = (255, 255, 255)
 MUTED = (90, 90, 90)
 RULE = (150, 150, 150)
 LABEL_FILL = (235, 235, 235)
@@ -64,8 +69,14 @@ LEFT_BLOCK_WIDTH = 132.0  # page 1: the application lines...
 BLOCK_GAP = 10.0
 RIGHT_BLOCK_WIDTH = CONTENT_WIDTH - LEFT_BLOCK_WIDTH - BLOCK_GAP  # ...and the change orders
 PARTICULARS_WIDTHS = (42.0, 96.7, 38.0, 82.7)
-PARTICULAR_MAX_LINES = 2
+PARTICULAR_MAX_LINES = 2  # a longer value is clipped with "…"...
+LABEL_MAX_LINES = 3  # ...and a label, in any wording, has room
+PARTICULAR_SIZE = 9.0
+PARTICULAR_LINE_HEIGHT = 4.6
+PARTICULAR_PADDING_X = 1.5
+PARTICULAR_PADDING_Y = 1.0
 ROW_HEIGHT = 6.2
+TEXT_PADDING = 1.0  # mm left and right of a cell's text (fpdf2's default); tables set theirs
 
 SHEET_FONT_SIZES = (8.0, 7.5, 7.0, 6.5, 6.0, 5.5, 5.0)
 WIDE_DESCRIPTION = 70.0  # mm: a description column this wide is ample...
@@ -74,6 +85,8 @@ CELL_PADDING_X = 0.8  # mm each side
 CELL_PADDING_Y = 0.6
 MEASURE_SLACK = 0.4  # mm, so that a cell sized to its text does not wrap on rounding
 DESCRIPTION_MAX_LINES = 4  # a longer description is clipped with "…"
+HEADING_MAX_LINES = 8  # the longest, D's, takes six at the narrowest
+MEASURE_SIZE = 10.0  # pt: texts are measured at this size and scaled to any other
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -103,8 +116,24 @@ class _InvoiceDocument(FPDF):
         self.set_title(view.title)
         self.set_draw_color(*RULE)
         self.set_line_width(0.15)
+        self.c_margin = TEXT_PADDING
         self.view = view
         self.on_continuation_sheet = False
+        self._widths_per_point: dict[tuple[str, str], float] = {}
+
+    def text_width(self, text: str, style: str, size: float) -> float:
+        """The width of `text` (one line) in mm at `size` pt: measured once per text and style.
+        Leaves the font at MEASURE_SIZE when it had to measure."""
+        key = (style, text)
+        per_point = self._widths_per_point.get(key)
+        if per_point is None:
+            self.set_font(FONT_FAMILY, style, MEASURE_SIZE)
+            per_point = self.get_string_width(text) / MEASURE_SIZE
+            self._widths_per_point[key] = per_point
+        return per_point * size
+
+    def width_of(self, style: str, size: float) -> Callable[[str], float]:
+        return lambda text: self.text_width(text, style, size)
 
     def write_cell(self, width: float, height: float, text: str, *, style: str = REGULAR,
                    size: float = 9.0, align: str = "L", fill: bool = False,
@@ -155,19 +184,118 @@ def _running_title(view: InvoiceView) -> str:
             f"{view.commitment_title}  ·  {view.contract_company}  ·  {invoice}{view.position}")
 
 
+# --- text in boxes ---------------------------------------------------------------------------
+
+
+def _printable(text: str, style: str = REGULAR) -> str:
+    """`printable`, without its work for plain ASCII (every figure), which the font has."""
+    return text if text.isascii() and text.isprintable() else printable(text, style)
+
+
 def _clipped(pdf: FPDF, text: str, room: float) -> str:
     """`text` on one line, cut short with "…" if it does not fit in `room` mm."""
     text = " ".join(text.split())
     if pdf.get_string_width(text) <= room:
         return text
-    fits, too_long = 0, len(text)  # lengths of the text kept before the "…"
+    return _with_ellipsis(text, room, pdf.get_string_width)
+
+
+def _with_ellipsis(text: str, room: float, width_of: Callable[[str], float]) -> str:
+    """The longest start of `text` that fits in `room` mm with "…" after it."""
+    fits, too_long = 0, len(text) + 1  # lengths of the text kept before the "…"
     while too_long - fits > 1:
         middle = (fits + too_long) // 2
-        if pdf.get_string_width(text[:middle] + "…") <= room:
+        if width_of(text[:middle].rstrip() + "…") <= room:
             fits = middle
         else:
             too_long = middle
     return text[:fits].rstrip() + "…"
+
+
+def _wrapped(text: str, room: float, width_of: Callable[[str], float],
+             max_lines: int) -> tuple[str, ...]:
+    """`text` in lines at most `room` mm wide, broken at its line breaks and spaces (a word
+    longer than a line where it must be); past `max_lines` lines it is cut with "…"."""
+    lines = list(islice((line for paragraph in text.split("\n")
+                         for line in _wrapped_paragraph(paragraph, room, width_of)),
+                        max_lines + 1))
+    if len(lines) <= max_lines:
+        return tuple(lines)
+    return (*lines[:max_lines - 1], _with_ellipsis(lines[max_lines - 1], room, width_of))
+
+
+def _wrapped_paragraph(text: str, room: float,
+                       width_of: Callable[[str], float]) -> Iterator[str]:
+    if width_of(text) <= room:
+        yield text
+        return
+    line = ""
+    for piece in text.split(" "):
+        longer = f"{line} {piece}" if line else piece
+        if width_of(longer) <= room:
+            line = longer
+            continue
+        if line:
+            yield line
+        while len(piece) > 1 and width_of(piece) > room:
+            cut = _longest_start(piece, room, width_of)
+            yield piece[:cut]
+            piece = piece[cut:]
+        line = piece
+    yield line
+
+
+def _longest_start(text: str, room: float, width_of: Callable[[str], float]) -> int:
+    """The length of the longest start of `text` that fits in `room` (one character at least)."""
+    fits, too_long = 1, len(text)
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if width_of(text[:middle]) <= room:
+            fits = middle
+        else:
+            too_long = middle
+    return fits
+
+
+@contextmanager
+def _cell_padding(pdf: FPDF, padding: float) -> Iterator[None]:
+    """`cell()` sets its text `c_margin` in from the left and right: a table's padding."""
+    kept = pdf.c_margin
+    pdf.c_margin = padding
+    try:
+        yield
+    finally:
+        pdf.c_margin = kept
+
+
+_VerticalAlign = Literal["T", "M", "B"]
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """How the lines of a box are set: their height, the padding above and below them, and
+    where they stand in a box taller than they need."""
+
+    height: float
+    padding: float
+    v_align: _VerticalAlign
+
+
+def _draw_box(pdf: FPDF, x: float, y: float, width: float, height: float,
+              lines: Sequence[str], setting: _Lines, *, align: str, fill: bool) -> None:
+    """A bordered box of text lines at (x, y), filled with the current fill colour if `fill`,
+    in the current font. A line that fills its box is one `cell()`."""
+    used = len(lines) * setting.height
+    top = {"T": y + setting.padding, "M": y + (height - used) / 2,
+           "B": y + height - setting.padding - used}[setting.v_align]
+    if len(lines) == 1 and abs(top - (y + (height - used) / 2)) < 1e-6:
+        pdf.set_xy(x, y)
+        pdf.cell(width, height, lines[0], border=1, align=align, fill=fill)
+        return
+    pdf.rect(x, y, width, height, style="DF" if fill else "D")
+    for index, line in enumerate(lines):
+        pdf.set_xy(x, top + index * setting.height)
+        pdf.cell(width, setting.height, line, align=align)
 
 
 def render_invoice_pdf(view: InvoiceView) -> bytes:
@@ -207,40 +335,49 @@ def _draw_title(pdf: _InvoiceDocument, view: InvoiceView) -> None:
 
 
 def _particulars(view: InvoiceView) -> list[tuple[str, str, str, str]]:
-    """The invoice's identity, as (label, value, label, value) rows."""
-    subcontractor = word("Subcontractor", view.point_of_view)
+    """The invoice's identity, as (label, value, label, value) rows, in the project's words."""
+    pov = view.point_of_view
     return [
         ("Project", f"{view.project_number} {view.project_name}",
          "Application No.", str(view.position)),
-        (f"Contract company ({subcontractor})", view.contract_company,
-         f"{subcontractor}'s invoice No.", view.invoice_number or "—"),
-        ("Commitment", f"{view.commitment_number} {view.commitment_title}",
+        (reworded("Contract company (Subcontractor)", pov), view.contract_company,
+         reworded("Subcontractor's invoice No.", pov), view.invoice_number or "—"),
+        (word("Subcontract", pov), f"{view.commitment_number} {view.commitment_title}",
          "Billing date", _long_date(view.billing_date)),
         ("Period", f"{_long_date(view.period_start)} to {_long_date(view.period_end)}",
          "Billing type", view.billing_type_label),
-        ("Invoice type", INVITE_TYPE_LABELS[view.invoice_type],
-         "Status", view.status_label),
+        (reworded("Invoice type", pov), INVITE_TYPE_LABELS[view.invoice_type],
+         "Status", reworded(view.status_label, pov)),
     ]
 
 
+_PARTICULAR_LINES = _Lines(PARTICULAR_LINE_HEIGHT, PARTICULAR_PADDING_Y, "M")
+
+
 def _draw_particulars(pdf: _InvoiceDocument, view: InvoiceView) -> None:
-    """The identity rows as a bordered table; a value longer than two lines is clipped."""
-    label = FontFace(emphasis=BOLD, fill_color=LABEL_FILL)
-    padding_x = 1.5
-    pdf.set_font(FONT_FAMILY, REGULAR, 9)
-    pdf.set_fill_color(*PAPER)  # a table's cells take the fill colour current when it starts
-    with pdf.table(width=pdf.epw, col_widths=PARTICULARS_WIDTHS, align="L",
-                   first_row_as_headings=False, text_align="LEFT", line_height=4.6,
-                   padding=(1.0, padding_x), v_align="M") as table:
+    """The identity rows as a bordered table, labels shaded; a value longer than two lines is
+    clipped with "…"."""
+    with _cell_padding(pdf, PARTICULAR_PADDING_X):
         for cells in _particulars(view):
-            row = table.row()
-            for text, width, is_label in zip(cells, PARTICULARS_WIDTHS, (True, False) * 2,
-                                             strict=True):
-                if is_label:
-                    row.cell(printable(text, BOLD), style=label)
-                    continue
-                room = PARTICULAR_MAX_LINES * 0.85 * (width - 2 * padding_x)
-                row.cell(_clipped(pdf, printable(text), room))
+            _draw_particulars_row(pdf, cells)
+
+
+def _draw_particulars_row(pdf: _InvoiceDocument, cells: Sequence[str]) -> None:
+    styles = (BOLD, REGULAR) * 2
+    boxes = [_wrapped(" ".join(_printable(text, style).split()),
+                      width - 2 * PARTICULAR_PADDING_X, pdf.width_of(style, PARTICULAR_SIZE),
+                      PARTICULAR_MAX_LINES if style == REGULAR else LABEL_MAX_LINES)
+             for text, width, style in zip(cells, PARTICULARS_WIDTHS, styles, strict=True)]
+    height = max(len(lines) for lines in boxes) * PARTICULAR_LINE_HEIGHT \
+        + 2 * PARTICULAR_PADDING_Y
+    x, y = pdf.l_margin, pdf.get_y()
+    pdf.set_fill_color(*LABEL_FILL)
+    for lines, width, style in zip(boxes, PARTICULARS_WIDTHS, styles, strict=True):
+        pdf.set_font(FONT_FAMILY, style, PARTICULAR_SIZE)
+        _draw_box(pdf, x, y, width, height, lines, _PARTICULAR_LINES, align="L",
+                  fill=style == BOLD)
+        x += width
+    pdf.set_xy(pdf.l_margin, y + height)
 
 
 @dataclass(frozen=True)
@@ -346,6 +483,10 @@ class _RowKind(Enum):
     SECTION = "section"  # "Commitment Change Orders"
     CHANGE_ORDER = "change order"  # "CCO 001 Added exam-room receptacles"
     TOTAL = "total"
+    HEADINGS = "headings"  # the columns' headings, on top of every page
+
+
+_FIGURE_ROWS = (_RowKind.LINE, _RowKind.TOTAL)  # one text per column; the others span the sheet
 
 
 @dataclass(frozen=True)
@@ -398,7 +539,7 @@ def _line_rows(lines: Iterable[SheetLine], columns: Sequence[G703Column]) -> lis
 
 def _sheet_rows(view: InvoiceView, columns: Sequence[G703Column]) -> list[_Row]:
     """Original lines, then change-order lines under their section and change order, then the
-    grand total (which is the summary's)."""
+    grand total (which is the summary's); each text printable and on one line."""
     rows = _line_rows((line for line in view.lines if not line.section), columns)
     change_lines = [line for line in view.lines if line.section]
     if change_lines:
@@ -410,7 +551,8 @@ def _sheet_rows(view: InvoiceView, columns: Sequence[G703Column]) -> list[_Row]:
             rows.extend(_line_rows(in_order, columns))
     rows.append(_Row(_RowKind.TOTAL,
                      tuple(column.total_text(view.summary) for column in columns)))
-    return [_Row(row.kind, tuple(printable(cell, row.style) for cell in row.cells))
+    return [_Row(row.kind, tuple(" ".join(_printable(cell, row.style).split())
+                                 for cell in row.cells))
             for row in rows]
 
 
@@ -424,43 +566,40 @@ class _SheetLayout:
         return self.font_size * POINT * 1.2
 
 
-def _text_width(pdf: FPDF, text: str, style: str, size: float) -> float:
-    pdf.set_font(FONT_FAMILY, style, size)
-    return max((pdf.get_string_width(part) for part in text.split("\n")), default=0.0)
+def _widest_per_point(pdf: _InvoiceDocument, columns: Sequence[G703Column],
+                      rows: Sequence[_Row]) -> list[float]:
+    """For each column, the width per point of font size of its widest cell, or of its
+    heading's longest word if that is wider."""
+    figure_rows = [row for row in rows if row.kind in _FIGURE_ROWS]
+    return [max(max((pdf.text_width(row.cells[index], row.style, 1.0) for row in figure_rows),
+                    default=0.0),
+                max(pdf.text_width(heading_word, BOLD, 1.0)
+                    for heading_word in _heading_words(column)))
+            for index, column in enumerate(columns)]
 
 
-def _natural_width(pdf: FPDF, column_index: int, column: G703Column, rows: Sequence[_Row],
-                   size: float) -> float:
-    """The width a column needs for its widest cell, and for its heading's longest word."""
-    cells = (row for row in rows if row.kind in (_RowKind.LINE, _RowKind.TOTAL))
-    widest_cell = max((_text_width(pdf, row.cells[column_index], row.style, size)
-                       for row in cells), default=0.0)
-    widest_word = max(_text_width(pdf, heading_word, BOLD, size)
-                      for heading_word in _heading_words(column))
-    return max(widest_cell, widest_word) + 2 * CELL_PADDING_X + MEASURE_SLACK
-
-
-def _layout_at(pdf: FPDF, columns: Sequence[G703Column], rows: Sequence[_Row],
+def _layout_at(columns: Sequence[G703Column], widest: Sequence[float],
                size: float) -> tuple[list[float], float, float]:
     """The natural widths at `size`, the description's natural width and the room left for
     the description once the other columns have theirs."""
-    widths = [_natural_width(pdf, index, column, rows, size)
-              for index, column in enumerate(columns)]
+    widths = [per_point * size + 2 * CELL_PADDING_X + MEASURE_SLACK for per_point in widest]
     flexible = [index for index, column in enumerate(columns) if _flexible(column)]
     room = CONTENT_WIDTH - sum(w for index, w in enumerate(widths) if index not in flexible)
     wanted = sum(widths[index] for index in flexible)
     return widths, wanted, room
 
 
-def _choose_layout(pdf: FPDF, columns: Sequence[G703Column], rows: Sequence[_Row]) -> _SheetLayout:
+def _choose_layout(pdf: _InvoiceDocument, columns: Sequence[G703Column],
+                   rows: Sequence[_Row]) -> _SheetLayout:
     """The largest font at which the description gets enough room; at the smallest font the
-    figure columns give up width (their cells then wrap rather than overflow)."""
+    figure columns give up width (a figure then too wide is set smaller)."""
+    widest = _widest_per_point(pdf, columns, rows)
     for size in SHEET_FONT_SIZES:
-        widths, wanted, room = _layout_at(pdf, columns, rows, size)
+        widths, wanted, room = _layout_at(columns, widest, size)
         if room >= min(wanted, WIDE_DESCRIPTION):
             return _SheetLayout(size, _with_flexible_room(columns, widths, room))
     size = SHEET_FONT_SIZES[-1]
-    widths, _wanted, room = _layout_at(pdf, columns, rows, size)
+    widths, _wanted, room = _layout_at(columns, widest, size)
     if room < NARROW_DESCRIPTION:
         squeeze = (CONTENT_WIDTH - NARROW_DESCRIPTION) / (CONTENT_WIDTH - room)
         widths = [w * squeeze for w in widths]
@@ -475,59 +614,133 @@ def _with_flexible_room(columns: Sequence[G703Column], widths: Sequence[float],
                  for column, width in zip(columns, widths, strict=True))
 
 
-_ROW_FILLS = {
+_ROW_FILLS: dict[_RowKind, tuple[int, int, int] | None] = {
+    _RowKind.LINE: None,
     _RowKind.GROUP: HEADING_FILL,
     _RowKind.SECTION: GROUP_FILL,
     _RowKind.CHANGE_ORDER: None,
     _RowKind.TOTAL: LABEL_FILL,
+    _RowKind.HEADINGS: HEADING_FILL,
 }
 
 
-def _clip_row(pdf: FPDF, row: _Row, columns: Sequence[G703Column], layout: _SheetLayout) -> _Row:
-    """Cuts a description longer than DESCRIPTION_MAX_LINES lines, and a heading row longer
-    than one line, with "…"; figures are never cut (the columns are sized to them)."""
-    pdf.set_font(FONT_FAMILY, row.style, layout.font_size)
-    content = [width - 2 * CELL_PADDING_X - MEASURE_SLACK for width in layout.widths]
-    if row.kind is not _RowKind.LINE and row.kind is not _RowKind.TOTAL:
-        return _Row(row.kind, (_clipped(pdf, row.cells[0], sum(layout.widths) * 0.95),))
-    room = [DESCRIPTION_MAX_LINES * 0.85 * width if _flexible(column) else None
-            for column, width in zip(columns, content, strict=True)]
-    return _Row(row.kind, tuple(text if cell_room is None else _clipped(pdf, text, cell_room)
-                                for text, cell_room in zip(row.cells, room, strict=True)))
+@dataclass(frozen=True)
+class _LaidOut:
+    """A row ready to draw: each box's lines, width, alignment and font size."""
+
+    kind: _RowKind
+    boxes: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...]
+    aligns: tuple[str, ...]
+    sizes: tuple[float, ...]  # the sheet's size, but for a figure set smaller to fit
+    height: float
+
+
+class _Sheet:
+    """The continuation sheet's rows, laid out in its columns and drawn with `cell()`."""
+
+    def __init__(self, pdf: _InvoiceDocument, columns: Sequence[G703Column],
+                 layout: _SheetLayout) -> None:
+        self.pdf = pdf
+        self.columns = columns
+        self.layout = layout
+        self.aligns = tuple(_align(column) for column in columns)
+        self.lines = _Lines(layout.line_height, CELL_PADDING_Y, "T")
+        self.heading_lines = _Lines(layout.line_height, CELL_PADDING_Y, "B")
+
+    def _height(self, boxes: Iterable[tuple[str, ...]]) -> float:
+        return max(len(lines) for lines in boxes) * self.layout.line_height + 2 * CELL_PADDING_Y
+
+    def _room(self, width: float) -> float:
+        return width - 2 * CELL_PADDING_X
+
+    def headings(self) -> _LaidOut:
+        width_of = self.pdf.width_of(BOLD, self.layout.font_size)
+        boxes = tuple(_wrapped(_heading(column), self._room(width), width_of, HEADING_MAX_LINES)
+                      for column, width in zip(self.columns, self.layout.widths, strict=True))
+        return _LaidOut(_RowKind.HEADINGS, boxes, self.layout.widths, ("C",) * len(boxes),
+                        (self.layout.font_size,) * len(boxes), self._height(boxes))
+
+    def lay_out(self, row: _Row) -> _LaidOut:
+        if row.kind in _FIGURE_ROWS:
+            return self._figure_row(row)
+        size = self.layout.font_size
+        width = sum(self.layout.widths)
+        indent = "    " if row.kind is _RowKind.CHANGE_ORDER else ""
+        text = indent + row.cells[0]
+        if self.pdf.text_width(text, BOLD, size) > self._room(width):
+            text = _with_ellipsis(text, self._room(width), self.pdf.width_of(BOLD, size))
+        return _LaidOut(row.kind, ((text,),), (width,), ("L",), (size,),
+                        self._height([(text,)]))
+
+    def _figure_row(self, row: _Row) -> _LaidOut:
+        """Words wrap (a description up to DESCRIPTION_MAX_LINES lines); a figure stays on one
+        line, set smaller if a squeezed column is too narrow for it."""
+        size = self.layout.font_size
+        width_of = self.pdf.width_of(row.style, size)
+        boxes: list[tuple[str, ...]] = []
+        sizes: list[float] = []
+        for text, column, width in zip(row.cells, self.columns, self.layout.widths,
+                                       strict=True):
+            room = self._room(width)
+            sizes.append(size)
+            if not column.numeric:
+                boxes.append(_wrapped(text, room, width_of, DESCRIPTION_MAX_LINES))
+                continue
+            boxes.append((text,))
+            needed = self.pdf.text_width(text, row.style, size)
+            if needed > room:
+                sizes[-1] = size * room / needed
+        return _LaidOut(row.kind, tuple(boxes), self.layout.widths, self.aligns, tuple(sizes),
+                        self._height(boxes))
+
+    def draw(self, rows: Sequence[_Row]) -> None:
+        """Every row, the headings on top of each page; a row that does not fit goes to the
+        next page whole, and a heading row (change orders, a section, a change order) goes
+        with the first line under it."""
+        pdf = self.pdf
+        headings = self.headings()
+        laid_out = [self.lay_out(row) for row in rows]
+        with _cell_padding(pdf, CELL_PADDING_X):
+            self._draw_row(headings)
+            for index, row in enumerate(laid_out):
+                if pdf.get_y() + _kept_together(laid_out, index) > pdf.page_break_trigger:
+                    with _cell_padding(pdf, TEXT_PADDING):  # the running head's own
+                        pdf.add_page()
+                    self._draw_row(headings)
+                self._draw_row(row)
+
+    def _draw_row(self, row: _LaidOut) -> None:
+        pdf = self.pdf
+        x, y = pdf.l_margin, pdf.get_y()
+        fill = _ROW_FILLS[row.kind]
+        if fill is not None:
+            pdf.set_fill_color(*fill)
+        style = REGULAR if row.kind is _RowKind.LINE else BOLD
+        setting = self.heading_lines if row.kind is _RowKind.HEADINGS else self.lines
+        for lines, width, align, size in zip(row.boxes, row.widths, row.aligns, row.sizes,
+                                             strict=True):
+            pdf.set_font(FONT_FAMILY, style, size)
+            _draw_box(pdf, x, y, width, row.height, lines, setting, align=align,
+                      fill=fill is not None)
+            x += width
+        pdf.set_xy(pdf.l_margin, y + row.height)
+
+
+def _kept_together(rows: Sequence[_LaidOut], start: int) -> float:
+    """The height from row `start` down to the first row of figures, inclusive."""
+    height = 0.0
+    for row in rows[start:]:
+        height += row.height
+        if row.kind in _FIGURE_ROWS:
+            break
+    return height
 
 
 def _draw_continuation_sheet(pdf: _InvoiceDocument, view: InvoiceView) -> None:
     columns = _sheet_columns(any(line.units is not None for line in view.lines))
-    measured = _sheet_rows(view, columns)
-    layout = _choose_layout(pdf, columns, measured)
-    rows = [_clip_row(pdf, row, columns, layout) for row in measured]
-    pdf.set_font(FONT_FAMILY, REGULAR, layout.font_size)
-    pdf.set_fill_color(*PAPER)  # a table's cells take the fill colour current when it starts
-    headings = FontFace(emphasis=BOLD, size_pt=layout.font_size, fill_color=HEADING_FILL)
-    with pdf.table(width=min(sum(layout.widths), pdf.epw), col_widths=layout.widths, align="L",
-                   text_align=tuple(_align(column) for column in columns),
-                   line_height=layout.line_height, padding=(CELL_PADDING_Y, CELL_PADDING_X),
-                   headings_style=headings, v_align="T", repeat_headings=1) as table:
-        heading_row = table.row()
-        for column in columns:
-            heading_row.cell(_heading(column), align="C", v_align="B")
-        for row in rows:
-            _add_sheet_row(table, row, len(columns), layout.font_size)
-
-
-def _add_sheet_row(table: Table, row: _Row, column_count: int, size: float) -> None:
-    added = table.row()
-    if row.kind is _RowKind.LINE:
-        for text in row.cells:
-            added.cell(text)
-        return
-    style = FontFace(emphasis=BOLD, size_pt=size, fill_color=_ROW_FILLS[row.kind])
-    if row.kind is _RowKind.TOTAL:
-        for text in row.cells:
-            added.cell(text, style=style)
-        return
-    indent = "    " if row.kind is _RowKind.CHANGE_ORDER else ""
-    added.cell(indent + row.cells[0], colspan=column_count, style=style, align="L")
+    rows = _sheet_rows(view, columns)
+    _Sheet(pdf, columns, _choose_layout(pdf, columns, rows)).draw(rows)
 
 
 # --- export to a file ------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """An invoice's schedule of values as CSV, in the printed G703's columns (data/g703.py).
 
-What a spreadsheet opens and what `payapp g702` reads back: a few title rows, one header row of
-the form's captions, the original lines, the change orders under a "Change Orders" heading, and
-the grand total. Figures are plain numbers a spreadsheet computes with (`-1234.50`, `45.00%`);
-text that a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) is quoted with `'`.
+What a spreadsheet opens and what `payapp g702` reads back: a few title rows (in the words of
+the project's point of view, data/wording.py), one header row of the form's captions, the
+original lines, the change orders under a "Change Orders" heading, and the grand total. Figures
+are plain numbers a spreadsheet computes with (`-1234.50`, `45.00%`); text that a spreadsheet
+would run as a formula (`=`, `+`, `-`, `@` first) is quoted with `'`.
 """
 
 from __future__ import annotations
@@ -69,27 +70,34 @@ def _rows(view: InvoiceView, columns: Sequence[G703Column]) -> Iterable[list[str
     yield totals
 
 
+def _titles(view: InvoiceView) -> list[str]:
+    """What the sheet is of: `Subcontract: SC-2417-016 Electrical`, `Invoice #3, period ...`."""
+    pov = view.point_of_view
+    number = f" ({view.invoice_number})" if view.invoice_number else ""
+    return [
+        f"Continuation sheet (G703): {view.project_number} {view.project_name}",
+        f"{word('Subcontract', pov)}: {view.commitment_number} {view.commitment_title}",
+        f"{word('Subcontractor', pov)}: {view.contract_company}",
+        f"{word('Invoice #', pov)}{view.position}{number}, period "
+        f"{view.period_start.isoformat()} to {view.period_end.isoformat()}",
+    ]
+
+
 def sov_csv_text(view: InvoiceView) -> str:
     """The continuation sheet of `view` as CSV text (UTF-8 when written; see the module)."""
     unit_based = any(line.units is not None for line in view.lines)
     columns = g703.printed_columns(Method.UNIT if unit_based else Method.AMOUNT)
-    invoice = word("Invoice", view.point_of_view)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(_title(f"Continuation sheet (G703): {view.project_number} "
-                           f"{view.project_name}", columns))
-    writer.writerow(_title(f"{view.commitment_number} {view.commitment_title}, "
-                           f"{view.contract_company}", columns))
-    writer.writerow(_title(f"{invoice} {view.position} ({view.invoice_number}), period "
-                           f"{view.period_start.isoformat()} to {view.period_end.isoformat()}",
-                           columns))
+    writer.writerows(_title(title, columns) for title in _titles(view))
     writer.writerow([column.caption for column in columns])
     writer.writerows(_rows(view, columns))
     return out.getvalue()
 
 
 def csv_file_name(view: InvoiceView) -> str:
-    """`SC-2417-016 Invoice 3 - 2026-11-21 - G703.csv`, beside the PDF's name."""
+    """`SC-2417-016 Invoice 3 - 2026-11-21 - G703.csv`, beside the PDF's name (and in the same
+    words: `SC-2417-016 Progress Billing 3 - ...` to a specialty contractor)."""
     from data.documents.invoice_pdf import export_file_name
 
     return export_file_name(view).removesuffix(".pdf") + " - G703.csv"

@@ -4,7 +4,11 @@ its files, oldest first, each saying who did what, from what to what, and when.
 Entries are written by payapp (`audit_chain.record`) and, on PostgreSQL, stamped by the database
 with the role that made them; both show. On a shared database the audit trail's row-level
 security decides which entries a person reads: support reads all of them, anyone else their own,
-and the history then says it is partial."""
+and the history then says it is partial.
+
+payapp's own words in it (the title, actions, field names, statuses) are the project's point of
+view's (data/wording.py): "create invoice" reads "create progress billing" to a specialty
+contractor. What people typed (comments, references, file names) is shown as they typed it."""
 
 from __future__ import annotations
 
@@ -17,13 +21,13 @@ from sqlmodel import Session, col, select
 
 from data import audit_chain
 from data.documents.export_files import safe_file_stem
-from data.models import Attachment, AuditEntry, InvoiceLine, Project, SovLine
+from data.models import Attachment, AuditEntry, InvoiceLine, PointOfView, Project, SovLine
 from data.money import QUANTITY_SCALE, format_money, format_quantity, from_cents, from_scaled
 from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.invoice_lookup import invoice_and_commitment
 from data.terminal_text import terminal_safe
-from data.wording import STATUS_LABELS, word
+from data.wording import STATUS_LABELS, reworded, word
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,13 @@ class History:
 _STATUS_BY_VALUE = {status.value: label for status, label in STATUS_LABELS.items()}
 
 
-def _shown(key: str, value: object) -> str:
-    """A stored value as a person reads it: cents as money, scaled quantities as quantities."""
+def _shown(key: str, value: object, point_of_view: str) -> str:
+    """A stored value as a person reads it: cents as money, scaled quantities as quantities, a
+    status by its label in the project's words."""
     if value is None or value == "":
         return "—"
     if key == "status" and str(value) in _STATUS_BY_VALUE:
-        return _STATUS_BY_VALUE[str(value)]
+        return reworded(_STATUS_BY_VALUE[str(value)], point_of_view)
     try:
         if key.endswith("_cents"):
             return format_money(from_cents(int(str(value))))
@@ -85,21 +90,25 @@ _BOOKKEEPING = {"id", "version"}  # the row's identity and lock counter: no news
 _NOTHING = {"—", "$0.00", "0", "False"}
 
 
-def _changes(before: str, after: str) -> tuple[str, ...]:
+def _changes(before: str, after: str, point_of_view: str) -> tuple[str, ...]:
     old = json.loads(before) if before else {}
     new = json.loads(after) if after else {}
     changes = []
     for key in sorted((set(old) | set(new)) - _BOOKKEEPING):
-        was, now = _shown(key, old.get(key)), _shown(key, new.get(key))
+        was = _shown(key, old.get(key), point_of_view)
+        now = _shown(key, new.get(key), point_of_view)
         if old.get(key) == new.get(key) or (not old and now in _NOTHING):
             continue  # a new row's empty and zero columns say nothing
-        changes.append(terminal_safe(f"{_label(key)}: {was} → {now}"))
+        label = reworded(_label(key), point_of_view)
+        changes.append(terminal_safe(f"{label}: {was} → {now}"))
     return tuple(changes)
 
 
 def invoice_history(session: Session, actor: Actor, invoice_id: int) -> History:
     invoice, commitment = invoice_and_commitment(session, invoice_id)
     require_visible(session, actor, commitment)
+    project = session.get(Project, commitment.project_id)
+    pov = project.point_of_view if project else PointOfView.GENERAL_CONTRACTOR.value
     lines = {line_id or 0: f"line {item}" for line_id, item in session.exec(
         select(InvoiceLine.id, SovLine.item_no)
         .join(SovLine, col(SovLine.id) == InvoiceLine.sov_line_id)
@@ -119,17 +128,17 @@ def invoice_history(session: Session, actor: Actor, invoice_id: int) -> History:
             at=entry.at,
             who=entry.actor_login if entry.db_role in (None, entry.actor_login)
             else f"{entry.actor_login} (database role {entry.db_role})",
-            action=entry.action,
-            subject=subjects[entry.entity].get(entry.entity_id or 0, entry.entity),
-            changes=_changes(entry.before, entry.after),
+            action=reworded(entry.action, pov),
+            subject=subjects[entry.entity].get(entry.entity_id or 0,
+                                               reworded(entry.entity, pov)),
+            changes=_changes(entry.before, entry.after, pov),
         )
         for entry in session.exec(select(AuditEntry).where(about)
                                   .order_by(col(AuditEntry.at), col(AuditEntry.id))).all())
-    title = (f"History of invoice #{invoice.position} ({commitment.number} {commitment.title}), "
-             f"from the audit trail")
+    title = (f"{reworded('History of invoice', pov)} #{invoice.position} ({commitment.number} "
+             f"{commitment.title}), from the audit trail")
     complete = audit_chain.trail_view(session) == "whole"
-    project = session.get(Project, commitment.project_id)
-    invoice_word = word("Invoice", project.point_of_view if project else "general_contractor")
-    name = safe_file_stem(f"{commitment.number} {invoice_word} {invoice.position} - history")
+    name = safe_file_stem(f"{commitment.number} {word('Invoice', pov)} {invoice.position} - "
+                          "history")
     return History(terminal_safe(title), entries, complete, f"{name}.txt")
 
