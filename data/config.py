@@ -38,10 +38,6 @@ class Locations:
         return self.data_dir / "demo.sqlite"
 
     @property
-    def attachments_dir(self) -> Path:
-        return self.data_dir / "attachments"
-
-    @property
     def exports_dir(self) -> Path:
         return self.data_dir / "exports"
 

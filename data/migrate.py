@@ -2,10 +2,14 @@
 
 At start the schema is checked without importing Alembic (it costs ~70 ms before anything is
 on screen): the revision in the database's `alembic_version` table is compared with the newest
-migration file's number. Only when they differ does Alembic read the migrations."""
+migration file's number. Only when they differ does Alembic read the migrations.
+
+A migration that has something to tell the person running it (what it moved, what it could not
+find) says it with `tell()`; `upgrade()` and `downgrade()` return what was told, and log it."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +23,8 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _REVISION = re.compile(r'^revision(?:: str)? = "([^"]+)"$', re.MULTILINE)
+_TOLD = "payapp.told"  # in the Alembic config's attributes: what the migrations told
+_log = logging.getLogger("payapp.migrate")
 
 
 class SchemaMismatch(RuntimeError):
@@ -84,10 +90,19 @@ def _pragma(connection: Connection, statement: str) -> None:
     raw.execute(statement)
 
 
-def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
-    """Run `step` in one transaction. On SQLite, foreign keys are off meanwhile: a batch
-    migration copies a table and drops the old one, which rows of other tables still point at;
-    the keys are checked once the copy is complete."""
+def tell(message: str) -> None:
+    """From inside a migration: say `message` to the person running it."""
+    from alembic import context
+
+    told: list[str] = context.config.attributes.setdefault(_TOLD, [])
+    told.append(message)
+    _log.info("%s", message)
+
+
+def _migrate(engine: Engine, step: Callable[[Config], None]) -> list[str]:
+    """Run `step` in one transaction; returns what the migrations told. On SQLite, foreign keys
+    are off meanwhile: a batch migration copies a table and drops the old one, which rows of
+    other tables still point at; the keys are checked once the copy is complete."""
     config = _config()
     with engine.connect() as connection:
         sqlite = engine.dialect.name == "sqlite"
@@ -107,18 +122,21 @@ def _migrate(engine: Engine, step: Callable[[Config], None]) -> None:
         finally:
             if sqlite:
                 _pragma(connection, "PRAGMA foreign_keys = ON")
+    told: list[str] = config.attributes.get(_TOLD, [])
+    return told
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> list[str]:
+    """Migrate up to `revision`; returns what the migrations told the person, in order."""
     from alembic import command
 
-    _migrate(engine, lambda config: command.upgrade(config, revision))
+    return _migrate(engine, lambda config: command.upgrade(config, revision))
 
 
-def downgrade(engine: Engine, revision: str) -> None:
+def downgrade(engine: Engine, revision: str) -> list[str]:
     from alembic import command
 
-    _migrate(engine, lambda config: command.downgrade(config, revision))
+    return _migrate(engine, lambda config: command.downgrade(config, revision))
 
 
 def check_schema(engine: Engine) -> None:

@@ -11,7 +11,15 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, MetaData, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Index,
+    LargeBinary,
+    MetaData,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
@@ -400,7 +408,10 @@ class InvoiceLine(Versioned, table=True):
 
 
 class Attachment(SQLModel, table=True):
-    """A file stored under its SHA-256; `original_name` is for display only."""
+    """A file attached to an invoice. Its content is in the database, as the chunks its
+    `AttachmentPart`s name in order; `sha256` is the whole file's. `original_name` is for display
+    only. `content_missing`: the file was not found when attachments moved from people's data
+    folders into the database (migration 0009); the row is kept, and reading it says so."""
 
     id: int | None = Field(default=None, primary_key=True)
     invoice_id: int = Field(foreign_key="invoice.id", index=True, ondelete="CASCADE")
@@ -411,8 +422,42 @@ class Attachment(SQLModel, table=True):
     content_type: str = Field(default="application/octet-stream", max_length=100)
     uploaded_by_id: int = Field(foreign_key="app_user.id")
     uploaded_at: datetime = Field(default_factory=utc_now)
+    content_missing: bool = Field(default=False,
+                                  sa_column_kwargs={"server_default": text("false")})
 
     __table_args__ = (CheckConstraint("size_bytes >= 0", name="size_not_negative"),)
+
+
+CHUNK_MAX_BYTES = 1024 * 1024
+
+
+class AttachmentChunk(SQLModel, table=True):
+    """Up to CHUNK_MAX_BYTES of some attachment's content, stored once under its own SHA-256
+    (hex), however many attachments contain it. On PostgreSQL the database checks that the key
+    is the hash of the data. Read and written with Core statements, never as ORM objects: a
+    session would keep every chunk it loaded in memory until it closed."""
+
+    __tablename__ = "attachment_chunk"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    data: bytes = Field(sa_type=LargeBinary)
+
+    __table_args__ = (
+        CheckConstraint(f"length(data) BETWEEN 1 AND {CHUNK_MAX_BYTES}", name="size_range"),
+    )
+
+
+class AttachmentPart(SQLModel, table=True):
+    """The chunk at `position` (from 0) of an attachment's content."""
+
+    __tablename__ = "attachment_part"
+
+    attachment_id: int = Field(foreign_key="attachment.id", primary_key=True,
+                               ondelete="CASCADE")
+    position: int = Field(primary_key=True)
+    chunk_sha256: str = Field(foreign_key="attachment_chunk.sha256", index=True, max_length=64)
+
+    __table_args__ = (CheckConstraint("position >= 0", name="position_not_negative"),)
 
 
 class Payment(Versioned, table=True):

@@ -649,7 +649,7 @@ async def test_a_broken_pdf_is_refused_and_a_good_one_attached(
         assert table.row_count == 0
 
         await attach(pilot, good)
-        assert message(screen) == ("Attached ticket.pdf.", False)
+        assert message(screen) == ("Attached “ticket.pdf”.", False)
         rows = _table_texts(table)
         assert len(rows) == 1
         assert rows[0][0] == "ticket.pdf" and rows[0][2] == "1"

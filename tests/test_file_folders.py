@@ -175,40 +175,41 @@ def _electrical_3(engine: Engine) -> int:
             "WHERE c.number = 'SC-2417-016' AND i.position = 3")).scalar_one())
 
 
-def _attach(engine: Engine, source: Path, store: Path, within: Path | None) -> None:
+def _attach(engine: Engine, source: Path, within: Path | None) -> None:
     with writing(engine) as session:
         add_attachment(session, actor_for_login(session, "erin"), _electrical_3(engine), source,
-                       store=store, max_bytes=MEGABYTE, within=within)
+                       max_bytes=MEGABYTE, within=within)
 
 
-def _stored(engine: Engine, store: Path) -> tuple[int, list[Path]]:
+def _stored(engine: Engine) -> tuple[int, int]:
+    """How many attachments, and how many chunks of content, the database holds."""
     with reading(engine) as session:
         rows = len(session.exec(select(Attachment)).all())
-    return rows, sorted(store.iterdir()) if store.exists() else []
+        chunks = session.execute(text("SELECT count(*) FROM attachment_chunk")).scalar_one()
+    return rows, chunks
 
 
 def test_the_service_refuses_a_file_outside_the_folder_and_stores_nothing(
-        demo_engine: Engine, upload: Path, tmp_path: Path) -> None:
-    store = tmp_path / "store"
+        demo_engine: Engine, upload: Path) -> None:
     (upload / "passwd.pdf").symlink_to("/etc/passwd")
     for source in (Path("/etc/passwd"), upload / "passwd.pdf", upload / ".." / "secret.txt"):
         with pytest.raises(OutsideUploadFolder, match=f"your upload folder {upload}"):
-            _attach(demo_engine, source, store, upload)
-    assert _stored(demo_engine, store) == (0, [])
-    _attach(demo_engine, upload / "ticket.pdf", store, upload)
-    assert _stored(demo_engine, store)[0] == 1
+            _attach(demo_engine, source, upload)
+    assert _stored(demo_engine) == (0, 0)
+    _attach(demo_engine, upload / "ticket.pdf", upload)
+    assert _stored(demo_engine) == (1, 1)
 
 
 def test_a_symlink_swapped_in_after_the_check_is_refused_at_the_open(
-        demo_engine: Engine, upload: Path, tmp_path: Path,
+        demo_engine: Engine, upload: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The path checked was a file; by the open it is a link to /etc/passwd."""
     swapped = upload / "swapped.pdf"
     swapped.symlink_to("/etc/passwd")
     monkeypatch.setattr(attachments, "upload_path", lambda _text, _folder: swapped)
     with pytest.raises(OutsideUploadFolder, match="became a link while it was being opened"):
-        _attach(demo_engine, swapped, tmp_path / "store", upload)
-    assert _stored(demo_engine, tmp_path / "store") == (0, [])
+        _attach(demo_engine, swapped, upload)
+    assert _stored(demo_engine) == (0, 0)
 
 
 # --- the suggester ---------------------------------------------------------------------------
@@ -259,7 +260,7 @@ async def test_on_postgres_etc_passwd_is_refused_and_exports_land_in_the_downloa
         await settle(pilot)
         with admin.connect() as connection:
             assert connection.execute(text("SELECT count(*) FROM attachment")).scalar() == 0
-        assert not locations().attachments_dir.exists()  # nothing stored
+            assert connection.execute(text("SELECT count(*) FROM attachment_chunk")).scalar() == 0
 
         (upload / "ticket.pdf").write_bytes(_pdf())  # as sftp would put it there
         await pilot.press("a")

@@ -386,7 +386,7 @@ async def test_saving_or_attaching_stays_on_the_same_tab(
         await pilot.press("f")
         await pilot.pause()
         await attach(pilot, good)
-        assert message(screen) == ("Attached ticket.pdf.", False)
+        assert message(screen) == ("Attached “ticket.pdf”.", False)
         assert tabs.active == "files"
 
 

@@ -404,7 +404,7 @@ def test_the_jump_host_guide_step_by_step(host: Host) -> None:
         _type_path(tmux, typed)
         tmux.wait_for("ewalsh", refusal, f"your upload folder {upload}. Only files in")
     _type_path(tmux, "ticket.pdf")
-    tmux.wait_for("ewalsh", "Attached ticket.pdf.", "Files (1)")
+    tmux.wait_for("ewalsh", "Attached “ticket.pdf”.", "Files (1)")
     stored = psql(host, "SELECT original_name FROM attachment", database="payapp")
     assert stored.split() == ["ticket.pdf"], stored
 

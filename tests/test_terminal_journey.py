@@ -309,7 +309,7 @@ def test_contact_journey_in_tmux(terminal: Callable[..., Terminal]) -> None:
     term.send(str(ticket), literal=True)
     term.step("path typed", shows="ticket.pdf")
     term.send("Enter")
-    term.step("attached", shows="Attached ticket.pdf.", message="Attached ticket.pdf.",
+    term.step("attached", shows="Attached “ticket.pdf”.", message="Attached “ticket.pdf”.",
               footer=("a Attach", "del Remove"))
 
     term.send("C-e")

@@ -104,8 +104,16 @@ def _open_database(url: str, *, auto_migrate: bool) -> Engine:
     except migrate.SchemaMismatch as error:
         if not (auto_migrate and error.upgradable):
             _fail(str(error))
-        migrate.upgrade(engine)
+        _say_told(migrate.upgrade(engine))
     return engine
+
+
+def _say_told(told: list[str]) -> None:
+    """What the migrations told the person running them (data.migrate.tell)."""
+    from data.terminal_text import terminal_safe
+
+    for message in told:
+        click.echo(terminal_safe(f"payapp: {message}"), err=True)
 
 
 def _run_app(engine: Engine, login: str, *, demo: bool) -> None:
@@ -252,7 +260,7 @@ def upgrade() -> None:
 
     engine = _engine_for_admin()
     before = migrate.current_revision(engine)
-    migrate.upgrade(engine)
+    _say_told(migrate.upgrade(engine))
     after = migrate.current_revision(engine)
     click.echo(f"schema {before or '(empty)'} -> {after}" if before != after
                else f"schema already at {after}")

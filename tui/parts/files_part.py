@@ -88,7 +88,10 @@ class FilesPart(Vertical):
         table = self.query_one(DataTable)
         table.clear()
         for row in rows:
-            table.add_row(plain(row.original_name), Text(_size(row.size_bytes), justify="right"),
+            name = plain(row.original_name)
+            if row.content_missing:  # not found when attachments moved into the database
+                name.append(" (file not found)", style="italic")
+            table.add_row(name, Text(_size(row.size_bytes), justify="right"),
                           Text("—" if row.page_count is None else str(row.page_count),
                                justify="right"),
                           day(row.uploaded_at.date()), plain(row.uploaded_by), key=str(row.id))
@@ -132,7 +135,7 @@ class FilesPart(Vertical):
 
         def add(answer: str | None) -> None:
             if answer:
-                self.post_message(self.Working(f"Adding {Path(answer.strip()).name}… "
+                self.post_message(self.Working(f"Adding “{Path(answer.strip()).name}”… "
                                                "(PDFs are checked first)"))
                 self._add(Path(answer.strip()), upload)
 
@@ -145,7 +148,6 @@ class FilesPart(Vertical):
                                  check=check), add)
 
     def _add(self, path: Path, upload: Path | None) -> None:
-        from data.config import locations
         from data.services.attachments import (
             add_attachment,
             list_attachments,
@@ -156,10 +158,9 @@ class FilesPart(Vertical):
 
         def work(session: Session, actor: Actor) -> tuple[str, list[AttachmentRow]]:
             row = add_attachment(session, actor, invoice_id, path,
-                                 store=locations().attachments_dir,
                                  max_bytes=max_attachment_bytes(), within=upload)
             rows = list_attachments(session, actor, invoice_id)
-            return f"Attached {terminal_safe(row.original_name)}.", rows
+            return f"Attached “{terminal_safe(row.original_name)}”.", rows
 
         call_service(self, "Attaching the file", work,
                      lambda done: self.FilesChanged(*done), writes=True, group="files")
@@ -179,21 +180,19 @@ class FilesPart(Vertical):
             if choice == "remove" and row is not None:
                 self._remove(row)
 
-        self.app.push_screen(Choose(f"Remove {terminal_safe(row.original_name)} from this "
+        self.app.push_screen(Choose(f"Remove “{terminal_safe(row.original_name)}” from this "
                                     "invoice?", [("remove", "Remove"), ("cancel", "Cancel")]),
                              answer)
 
     def _remove(self, row: AttachmentRow) -> None:
-        from data.config import locations
         from data.services.attachments import list_attachments, remove_attachment
 
         invoice_id = self.invoice_id
 
         def work(session: Session, actor: Actor) -> tuple[str, list[AttachmentRow]]:
-            remove_attachment(session, actor, row.id,
-                              store=locations().attachments_dir)
+            remove_attachment(session, actor, row.id)
             rows = list_attachments(session, actor, invoice_id)
-            return f"Removed {terminal_safe(row.original_name)}.", rows
+            return f"Removed “{terminal_safe(row.original_name)}”.", rows
 
         call_service(self, "Removing the file", work,
                      lambda done: self.FilesChanged(*done), writes=True, group="files")
