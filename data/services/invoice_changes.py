@@ -26,7 +26,15 @@ from data.models import (
     SovLine,
     utc_now,
 )
-from data.money import QUANTITY_SCALE, format_money, from_cents, from_scaled, to_cents, to_scaled
+from data.money import (
+    QUANTITY_SCALE,
+    MoneyError,
+    format_money,
+    from_cents,
+    from_scaled,
+    to_cents,
+    to_scaled,
+)
 from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import Conflict, Invalid, NotAllowed, NotFound, saving
@@ -256,8 +264,12 @@ def _apply_entry(line: InvoiceLine, sov: SovLine, entry: LineEntry,
             raise Invalid(f"line {sov.item_no} is not billed by quantity")
         progress = unit_line.from_new_quantity(entry.new_quantity)
         line.new_quantity_e4 = to_scaled(progress.new_quantity, QUANTITY_SCALE)
-        line.work_cents = to_cents(progress.new_value)
         line.value_override = False
+        if entry.work is None:  # a value typed with the quantity is billed as typed, below
+            try:
+                line.work_cents = to_cents(progress.new_value)
+            except MoneyError as error:
+                raise Invalid(f"line {sov.item_no}: {error}") from error
     if entry.work is not None:
         line.work_cents = to_cents(entry.work)
         if unit_line is not None:
