@@ -32,6 +32,7 @@ from data.models import (
     InvoiceLine,
     InvoiceStatus,
     PeriodStatus,
+    PointOfView,
     Project,
     ProjectAdministrator,
     Role,
@@ -516,13 +517,22 @@ def _current_month(
     )
 
 
-def build_demo(engine: Engine, today: date) -> None:
-    """Fill an empty, migrated database with the demo project. Nothing happens if it is there."""
+def build_demo(engine: Engine, today: date, wording: PointOfView | None = None) -> None:
+    """Fill an empty, migrated database with the demo project. Nothing is built if it is there.
+    `wording`: the project speaks as a general contractor's (the default), an owner's or a
+    specialty contractor's people (domain.md §1), also when it was built before."""
     with writing(engine) as session:
-        if session.exec(select(Project).where(Project.number == DEMO_PROJECT_NUMBER)).first():
+        built = session.exec(select(Project).where(Project.number == DEMO_PROJECT_NUMBER)).first()
+        if built is not None:
+            if wording is not None and built.point_of_view != wording.value:
+                built.point_of_view = wording.value
+                session.add(built)
             return
         companies = _seed_people(session)
         project, electrical, concrete = _seed_project(session, companies, today)
+        if wording is not None:
+            project.point_of_view = wording.value
+            session.add(project)
         assert project.id is not None and electrical.id is not None and concrete.id is not None
         erin = actor_for_login(session, "erin")
         dan = actor_for_login(session, "dan")

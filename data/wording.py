@@ -119,10 +119,15 @@ _DICTIONARY_WORDS = re.compile(
 _WORD_BY_LOWER_CASE = {text.lower(): text for text in _WORDS}
 
 
+# Text a person wrote, quoted inside payapp's own: “Invoice 12.pdf” stays as it is.
+_QUOTED = re.compile(r"(“[^”]*”)")
+
+
 def reworded(text: str, point_of_view: str | PointOfView) -> str:
     """payapp's own `text` (a caption, an action, a title: never text a person typed) with each
     word of the dictionary in it as this project's audience says it. A word written in lower
-    case stays in lower case: "history of invoice #3" reads "history of progress billing #3"."""
+    case stays in lower case: "history of invoice #3" reads "history of progress billing #3".
+    What stands between “curly quotes” is a person's text and is left as it is."""
     if PointOfView(point_of_view) is PointOfView.GENERAL_CONTRACTOR:
         return text
 
@@ -131,7 +136,8 @@ def reworded(text: str, point_of_view: str | PointOfView) -> str:
         translated = word(default, point_of_view)
         return _in_lower_case(translated) if found.group().islower() else translated
 
-    return _DICTIONARY_WORDS.sub(said, text)
+    return "".join(part if part.startswith("“") else _DICTIONARY_WORDS.sub(said, part)
+                   for part in _QUOTED.split(text))
 
 
 def _in_lower_case(text: str) -> str:

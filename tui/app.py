@@ -52,6 +52,7 @@ class PayApp(App[None]):
         self.engine = engine
         self.login = login
         self.demo = demo
+        self.point_of_view = "general_contractor"  # whose words the screens speak: tui.words
         self.today = today  # tests pin the date; due dates and days left depend on it
         self.hung_up = False
         self._started = False  # the home screen has read its lists once
@@ -139,15 +140,20 @@ class PayApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
+        from tui.words import as_shown
+
         commands = getattr(screen, "palette_commands", None)
         if callable(commands):
-            yield from commands()
+            for command in commands():  # in the words of the project shown
+                yield command._replace(title=as_shown(self, command.title),
+                                       help=as_shown(self, command.help))
         if self.demo:
             from data.demo import USERS
 
             for user in USERS:
                 if user.login != self.login:
-                    yield SystemCommand(f"Act as {user.name} ({user.login})", user.what,
+                    yield SystemCommand(f"Act as {user.name} ({user.login})",
+                                        as_shown(self, user.what),
                                         lambda login=user.login: self.act_as(login))
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from data.assignments import Assigned
+    from data.documents.pdf_merge import Progress
 
 
 def _decimal_option(
@@ -166,7 +167,11 @@ def main(ctx: click.Context) -> None:
 @click.option("--as", "login", metavar="LOGIN", help="Act as this demo user (default: erin).")
 @click.option("--reset", is_flag=True, help="Delete the demo database and build it again.")
 @click.option("--no-app", is_flag=True, help="Only create the demo database; do not open the app.")
-def demo(login: str | None, reset: bool, no_app: bool) -> None:
+@click.option("--wording", type=click.Choice(["general-contractor", "owner",
+                                              "specialty-contractor"]),
+              help="Whose words the demo project speaks in (default: a general contractor's; "
+                   "kept until changed).")
+def demo(login: str | None, reset: bool, no_app: bool, wording: str | None) -> None:
     """Open the app on a separate demo database, building it on first use.
 
     The demo never touches your real database. Its users: erin and dan (invoice contacts),
@@ -183,7 +188,10 @@ def demo(login: str | None, reset: bool, no_app: bool) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     engine = _open_database(sqlite_url(path), auto_migrate=True)
-    build_demo(engine, date.today())
+    from data.models import PointOfView
+
+    build_demo(engine, date.today(),
+               PointOfView(wording.replace("-", "_")) if wording else None)
     chosen = login or DEFAULT_DEMO_LOGIN
     if chosen not in {u.login for u in USERS}:
         _fail(f"no demo user {chosen!r}; choose one of: " + ", ".join(u.login for u in USERS))
@@ -512,3 +520,113 @@ def audit_verify() -> None:
         click.echo(f"{verdict.unsealed} newer entries are not chained yet: someone is sealing "
                    "them now; run this again in a moment")
     sys.exit(1 if verdict.breaks else 3 if verdict.partial else 0)
+
+
+@main.group()
+def backups() -> None:
+    """Invoice backups: one PDF of invoices and their PDF attachments."""
+
+
+_STATUS_CHOICES = click.Choice(["draft", "under_review", "revise_and_resubmit",
+                                "pending_owner_approval", "approved_as_noted", "approved"])
+
+
+@backups.command("compile")
+@click.option("--project", "project_number", required=True, metavar="NUMBER",
+              help="The project, by its number.")
+@click.option("--invoice", "invoice_ids", multiple=True, type=int, metavar="ID",
+              help="An invoice to include, by id; repeat for several (default: every invoice "
+                   "of the project you may back up, of --status if given).")
+@click.option("--status", "statuses", multiple=True, type=_STATUS_CHOICES,
+              help="Only invoices in this status; repeat for several.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="A folder (the backup gets its usual name there, never replacing a file) "
+                   "or the PDF file to write.")
+@click.option("--demo", is_flag=True, help="Use the demo database (see `payapp demo`).")
+@click.option("--as", "login_as", metavar="LOGIN", help="With --demo: act as this demo user.")
+def backups_compile(project_number: str, invoice_ids: tuple[int, ...],
+                    statuses: tuple[str, ...], output: Path, demo: bool,
+                    login_as: str | None) -> None:
+    """Compile an invoice backup. A progress line is shown on a terminal; Ctrl+C cancels and
+    leaves nothing behind. Files that cannot be merged are replaced by a page naming them."""
+    from datetime import datetime
+
+    from data.db import reading
+    from data.documents.invoice_backups import compile_backup, invoices_of_project, plan_backup
+    from data.documents.pdf_merge import MergeCancelled
+    from data.models import InvoiceStatus
+    from data.refusals import Refusal
+    from data.services.actors import actor_for_login
+    from data.terminal_text import terminal_safe
+
+    engine, login = _engine_and_login(demo, login_as)
+    progress = _progress_line() if sys.stderr.isatty() else None
+    try:
+        with reading(engine) as session:
+            actor = actor_for_login(session, login)
+            chosen = list(invoice_ids) or invoices_of_project(
+                session, actor, project_number, [InvoiceStatus(s) for s in statuses])
+            if not chosen:
+                _fail(f"project {project_number} has no invoice to back up"
+                      + (" in that status" if statuses else ""))
+            plan = plan_backup(session, actor, chosen)
+        if plan.project_number != project_number:
+            _fail(f"the invoices given are of project {plan.project_number}, not "
+                  f"{project_number}")
+        result = compile_backup(lambda: reading(engine), actor, plan, output,
+                                now=datetime.now(), on_progress=progress)
+    except Refusal as refusal:
+        _fail(terminal_safe(str(refusal)))
+        return
+    except (KeyboardInterrupt, MergeCancelled):
+        if progress:
+            click.echo("", err=True)
+        _fail("cancelled; nothing was written", code=130)
+        return
+    finally:
+        engine.dispose()
+    if progress:
+        click.echo("", err=True)
+    click.echo(terminal_safe(result.summary()))
+    for gone in result.left_out:
+        click.echo(terminal_safe(f"left out: {gone}"))
+    for name in result.not_pdf:
+        click.echo(terminal_safe(f"not a PDF, not in the backup: {name}"))
+
+
+def _engine_and_login(demo: bool, login_as: str | None) -> tuple[Engine, str]:
+    """The database and the person for a command that acts as someone: the demo database and
+    its user, or the database in use and who it says you are."""
+    if login_as and not demo:
+        _fail("--as is for the demo database (add --demo); otherwise you act as yourself")
+    if demo:
+        from data.config import locations, sqlite_url
+        from data.demo import DEFAULT_DEMO_LOGIN
+
+        path = locations().demo_database_file
+        if not path.exists():
+            _fail("there is no demo database yet: run `payapp demo --no-app` first")
+        return _open_database(sqlite_url(path), auto_migrate=False), login_as or DEFAULT_DEMO_LOGIN
+    engine = _engine_for_admin(with_schema=True)
+    if engine.dialect.name == "sqlite":
+        return engine, getpass.getuser()
+    from data.roles import session_role
+
+    return engine, session_role(engine)
+
+
+def _progress_line() -> Callable[[Progress], None]:
+    """Prints the merge's progress on one line of standard error, rewritten in place."""
+    import time
+
+    started = time.monotonic()
+
+    def show(progress: Progress) -> None:
+        done, total, pages = progress.items_done, progress.items_total, progress.pages_written
+        left = ""
+        if 0 < done < total:
+            seconds = round((time.monotonic() - started) / done * (total - done))
+            left = f", about {seconds} s left"
+        click.echo(f"\r{done}/{total} files, {pages} pages{left}\x1b[K", err=True, nl=False)
+
+    return show

@@ -21,6 +21,7 @@ from textual.widgets import Button, Input, Label, Static
 from data.terminal_text import terminal_safe
 from tui.widgets.form import fit_scroll
 from tui.widgets.quiet_footer import QuietFooter
+from tui.words import as_shown
 
 _DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -49,8 +50,9 @@ class Choose(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         yield QuietFooter(compact=True, show_command_palette=False)  # this dialog's keys only
+        self.answers = [(value, as_shown(self, label)) for value, label in self.answers]
         with Vertical():
-            yield Static(Text(terminal_safe(self.question, multiline=True)))
+            yield Static(Text(terminal_safe(as_shown(self, self.question), multiline=True)))
             # More answers than fit side by side at 80 columns go one under the other.
             with Vertical(classes="answers") if len(self.answers) > 3 else Horizontal():
                 for value, label in self.answers:
@@ -92,7 +94,7 @@ class Ask(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         yield QuietFooter(compact=True, show_command_palette=False)  # this dialog's keys only
         with Vertical():
-            yield Static(Text(terminal_safe(self.question, multiline=True)))
+            yield Static(Text(terminal_safe(as_shown(self, self.question), multiline=True)))
             yield Input(terminal_safe(self.value), placeholder=self.placeholder,
                         suggester=self.suggester, id="answer")
             yield Static("", classes="error", id="problem")
@@ -124,22 +126,27 @@ class Report(ModalScreen[None]):
         Binding("escape,enter,q", "dismiss(None)", "Close", id="report.close"),
     ]
 
-    def __init__(self, title: str, lines: Sequence[str], footer: str = "") -> None:
+    def __init__(self, title: str, lines: Sequence[str], footer: str = "", *,
+                 reword: bool = True) -> None:
+        """`reword=False`: the lines are in the project's words already and hold people's
+        text (a history's comments), to be shown as they are."""
         super().__init__()
         self.title_text = title
         self.lines = lines
         self.footer = footer
+        self.reword = reword
 
     def compose(self) -> ComposeResult:
         yield QuietFooter(compact=True, show_command_palette=False)  # this dialog's keys only
         with Vertical(id="report-box"):
-            yield Static(Text(terminal_safe(self.title_text, multiline=True), style="bold"),
-                         id="report-title")
+            words = (lambda text: as_shown(self, text)) if self.reword else str
+            yield Static(Text(terminal_safe(words(self.title_text), multiline=True),
+                              style="bold"), id="report-title")
             with VerticalScroll(id="report-lines"):
                 for line in self.lines:
-                    yield Static(_bullet(terminal_safe(line, multiline=True)))
+                    yield Static(_bullet(terminal_safe(words(line), multiline=True)))
                 if self.footer:
-                    yield Static(Text(terminal_safe(self.footer, multiline=True),
+                    yield Static(Text(terminal_safe(words(self.footer), multiline=True),
                                       style="italic"), id="report-footer")
             yield Static(Text("Esc, Enter or q to close · ↑ ↓ PgUp PgDn Home End to scroll",
                               style="dim"), id="report-keys")

@@ -24,6 +24,7 @@ from data.models import (
     Payment,
     PaymentStatus,
     PeriodStatus,
+    PointOfView,
     Project,
 )
 from data.money import from_cents
@@ -91,6 +92,7 @@ class InvoiceRow:
     payment_status: PaymentStatus
     company: str = ""  # the commitment's contract company
     project: str = ""  # "2417 Mission Bay Medical Office Building"
+    point_of_view: str = PointOfView.GENERAL_CONTRACTOR.value  # its project's wording
 
     @property
     def payment_label(self) -> str:
@@ -103,6 +105,8 @@ class Home:
     invites: tuple[InviteRow, ...]
     commitments: tuple[CommitmentRow, ...]
     invoices: tuple[InvoiceRow, ...]
+    # The wording of the person's projects when they all share one, else the default.
+    point_of_view: str = PointOfView.GENERAL_CONTRACTOR.value
 
 
 def _current_payment_due(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
@@ -155,6 +159,7 @@ def home_for(session: Session, actor: Actor, *, today: date) -> Home:
     )
     by_id = {c.id: c for c, _, _ in commitment_rows}
     whose = {c.id: (co.name, f"{p.number} {p.name}") for c, p, co in commitment_rows}
+    wording = {c.id: p.point_of_view for c, p, _ in commitment_rows}
 
     invite_rows = session.exec(
         select(Invite, BillingPeriod, AppUser)
@@ -198,7 +203,10 @@ def home_for(session: Session, actor: Actor, *, today: date) -> Home:
                 due.get(i.id or 0, from_cents(0)), paid.get(i.id or 0, from_cents(0)),
                 approved=InvoiceStatus(i.status) in APPROVED_FOR_PAYMENT),
             company=whose[i.commitment_id][0], project=whose[i.commitment_id][1],
+            point_of_view=wording[i.commitment_id],
         )
         for i in invoices_found
     )
-    return Home(actor, invites, commitments, invoices)
+    wordings = set(wording.values())
+    common = wordings.pop() if len(wordings) == 1 else PointOfView.GENERAL_CONTRACTOR.value
+    return Home(actor, invites, commitments, invoices, common)

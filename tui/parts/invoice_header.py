@@ -11,6 +11,7 @@ from textual.widget import Widget
 from data.terminal_text import terminal_safe
 from data.wording import word
 from tui.widgets.cells import day, fit, money, status
+from tui.words import as_shown
 
 if TYPE_CHECKING:
     from data.editing import DraftInvoice
@@ -35,7 +36,7 @@ class InvoiceHeader(Widget):
         label = word("Invoice #", view.point_of_view)
         self._title = Text(terminal_safe(f"{label}{view.position} · {view.commitment_number} "
                                          f"{view.commitment_title}"), style="bold")
-        self._state = [status(view.status_label)]
+        self._state = [status(view.status_label, as_shown(self, view.status_label))]
         if draft.dirty:
             self._state.append(Text("unsaved changes", style="bold yellow"))
         if rejected:
@@ -47,7 +48,8 @@ class InvoiceHeader(Widget):
         number = general.invoice_number if general.invoice_number is not None \
             else view.invoice_number
         self._general = [
-            Text.assemble(("Invoice no. ", dim), terminal_safe(number) or "—"),
+            Text.assemble((as_shown(self, "Invoice no.") + " ", dim),
+                          terminal_safe(number) or "—"),
             Text.assemble(("Period ", dim), day(general.period_start or view.period_start),
                           " – ", day(general.period_end or view.period_end)),
             Text.assemble(("Billed ", dim), day(general.billing_date or view.billing_date)),

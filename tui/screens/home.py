@@ -17,12 +17,14 @@ from tui.screens.home_lists import TABLES, detail_of, row_id
 from tui.service_calls import ServiceFailed, ServiceRefused, acting, call_service
 from tui.widgets.fitted_columns import fit
 from tui.widgets.quiet_footer import QuietFooter
+from tui.words import as_shown, showing
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
     from data.services.actors import Actor
     from data.services.home import CommitmentRow, Home
+    from tui.screens.home_backups import BackupPlanned
     from tui.screens.home_invites import InvitesSent
     from tui.screens.home_periods import PeriodChanged
     from tui.screens.invoice_base import InvoiceLoaded
@@ -64,6 +66,10 @@ class HomeScreen(Screen[None]):
                 tooltip="No: not this period (on the Invites tab)"),
         Binding("b", "bill", "Bill", id="home.bill",
                 tooltip="Start an invoice for the commitment (on the Commitments tab)"),
+        Binding("space", "mark", "Mark", id="home.mark", show=False,
+                tooltip="Mark or unmark the invoice for a backup (on the Invoices tab)"),
+        Binding("B", "backup", "Backup", id="home.backup",
+                tooltip="Compile one PDF of the marked invoices and their PDF attachments"),
         Binding("question_mark", "keys", "Keys", id="home.keys", key_display="?",
                 tooltip="This list of keys"),
         Binding("r", "refresh", "Refresh", id="home.refresh", show=False,
@@ -89,11 +95,14 @@ class HomeScreen(Screen[None]):
     _home: Home | None = None
     _finding = ""  # the words every row shown contains; "" shows every row
     _found: dict[str, list[Any]] = {}  # the rows found by kind; emptied with a new list or search
+    _marked: frozenset[int] = frozenset()  # the invoices marked for a backup
 
     def on_mount(self) -> None:
         self.load()
 
     def on_screen_resume(self) -> None:
+        if self._home is not None:
+            showing(self, self._home.point_of_view)
         if self._home is not None:  # back from an invoice: its status or amounts may differ
             self.load()
 
@@ -139,16 +148,18 @@ class HomeScreen(Screen[None]):
     def _show(self, home: Home) -> None:
         first_load = self._home is None
         self._home, self._found = home, {}
+        showing(self, home.point_of_view)
         actor = home.actor
         from data.wording import ROLE_LABELS  # loaded with the home list already
 
-        roles = ", ".join(sorted(ROLE_LABELS[r] for r in actor.roles))
+        roles = as_shown(self, ", ".join(sorted(ROLE_LABELS[r] for r in actor.roles)))
         demo = "  [demo: ctrl+p → Act as…]" if acting(self).demo else ""
         self.query_one("#who", Static).update(
             Text(terminal_safe(f"{actor.display_name} ({actor.login}) · {roles}{demo}"),
                  no_wrap=True, overflow="ellipsis"))
         self._lay_out()
         self._label_tabs()
+        self._reword_keys()
         if first_load:  # afterwards the person stays on the tab they chose
             pending = [i for i in home.invites if i.response == "pending" and not i.overdue]
             if pending:
@@ -197,9 +208,24 @@ class HomeScreen(Screen[None]):
                                  "commitment, company, invoice number, status...). Leave it "
                                  "empty to show every row.", self._finding), found)
 
+    def _invoices_word(self) -> str:
+        from data.wording import word
+
+        return word("Invoices", self._home.point_of_view if self._home else "general_contractor")
+
+    def _reword_keys(self) -> None:
+        """The footer names the invoices tab in the projects' own words (domain.md §1), by its
+        last word: "Billings" for "Progress Billings" keeps the footer within 80 columns."""
+        from dataclasses import replace
+
+        short = self._invoices_word().split()[-1]
+        bindings = self._bindings.key_to_bindings.get("v", [])
+        self._bindings.key_to_bindings["v"] = [
+            replace(b, description=short) if b.id == "home.invoices" else b for b in bindings]
+
     def _label_tabs(self) -> None:
         tabs = self.query_one(TabbedContent)
-        for kind, label in (("invites", "Invites to bill"), ("invoices", "Invoices"),
+        for kind, label in (("invites", "Invites to bill"), ("invoices", self._invoices_word()),
                             ("commitments", "Commitments")):
             shown, every = len(self._rows(kind)), len(self._all_rows(kind))
             count = f"{shown} of {every}" if shown != every else f"{every}"
@@ -219,14 +245,20 @@ class HomeScreen(Screen[None]):
                 width -= table.styles.scrollbar_size_vertical
             cursor = table.cursor_row
             table.clear(columns=True)
+            marks = kind == "invoices" and self._may_back_up()
+            if marks:  # a one-character column for the backup's marks
+                width -= 1 + 2 * table.cell_padding
+                table.add_column(Text("✓"), width=1, key="mark")
             columns = fit(layout, rows, width, padding=2 * table.cell_padding)
             for column, shape, column_width in columns:
                 caption = shape.caption if isinstance(shape.caption, Text) else Text(
                     shape.caption)
                 table.add_column(caption, width=column_width, key=column.key)
             for row in rows:
-                table.add_row(*(shape.cell(row) for _, shape, _ in columns),
-                              key=f"{kind[:-1]}:{row_id(kind, row)}")
+                cells = [shape.cell(row) for _, shape, _ in columns]
+                if marks:
+                    cells.insert(0, Text("✓" if row_id(kind, row) in self._marked else " "))
+                table.add_row(*cells, key=f"{kind[:-1]}:{row_id(kind, row)}")
             if rows:
                 table.move_cursor(row=min(cursor, len(rows) - 1), animate=False)
 
@@ -267,6 +299,9 @@ class HomeScreen(Screen[None]):
             return self._active() == "invites" and bool(self._rows("invites"))
         if action == "bill":
             return self._active() == "commitments" and bool(self._rows("commitments"))
+        if action in ("mark", "backup"):
+            return (self._may_back_up() and self._active() == "invoices"
+                    and bool(self._rows("invoices")))
         return True
 
     def _nothing_at_all(self) -> bool:
@@ -323,7 +358,7 @@ class HomeScreen(Screen[None]):
 
     def say(self, message: str, *, error: bool = False) -> None:
         # Messages quote stored text (and service errors): neither markup nor control codes.
-        self.notify(terminal_safe(message, multiline=True), markup=False,
+        self.notify(terminal_safe(as_shown(self, message), multiline=True), markup=False,
                     severity="error" if error else "information", timeout=8 if error else 4)
 
     def _selected(self, table_id: str, kind: str) -> int | None:
@@ -412,6 +447,13 @@ class HomeScreen(Screen[None]):
         yield SystemCommand("Show commitments", "The commitments you can see",
                             lambda: self.action_tab("commitments"))
         yield SystemCommand("Refresh", "Read the lists again from the database", self.load)
+        if self._may_back_up():
+            yield SystemCommand("Compile a backup of the marked invoices", "One PDF: each "
+                                "invoice and its PDF attachments (B)", self.action_backup)
+            yield SystemCommand("Mark every invoice shown", "For a backup (/ chooses which "
+                                "are shown)", lambda: self._mark_shown(True))
+            yield SystemCommand("Clear the marks", "Of every invoice shown",
+                                lambda: self._mark_shown(False))
         if self._is_administrator():
             yield SystemCommand("Open a billing period", "From, to and due date, for a project "
                                 "you administer", self._open_period)
@@ -422,6 +464,69 @@ class HomeScreen(Screen[None]):
             yield SystemCommand("Invite every commitment of the project to bill", "The "
                                 "highlighted commitment's project, its open billing period",
                                 self._invite_project)
+
+    # --- invoice backups ------------------------------------------------------------------------
+
+    def _may_back_up(self) -> bool:
+        """Invoice administrators and support compile backups; contacts do not."""
+        if self._home is None:
+            return False
+        from data.models import Role
+
+        return (self._home.actor.has(Role.INVOICE_ADMINISTRATOR)
+                or self._home.actor.has(Role.SUPPORT))
+
+    def action_mark(self) -> None:
+        table = self.query_one("#invoices-table", DataTable)
+        rows = self._rows("invoices")
+        if not rows or not 0 <= table.cursor_row < len(rows):
+            return
+        invoice_id = row_id("invoices", rows[table.cursor_row])
+        self._marked = self._marked ^ {invoice_id}
+        mark = "✓" if invoice_id in self._marked else " "
+        table.update_cell(f"invoice:{invoice_id}", "mark", Text(mark))
+        table.move_cursor(row=min(table.cursor_row + 1, len(rows) - 1), animate=False)
+        self._say_marked()
+
+    def _say_marked(self) -> None:
+        count = len(self._marked)
+        self.say(f"{count} invoice{'' if count == 1 else 's'} marked for a backup; B compiles "
+                 "it." if count else "No invoice is marked.")
+
+    def _mark_shown(self, marked: bool) -> None:
+        shown = {row_id("invoices", row) for row in self._rows("invoices")}
+        self._marked = self._marked | shown if marked else self._marked - shown
+        self._lay_out()
+        self._say_marked()
+
+    def action_backup(self) -> None:
+        from tui.screens.home_backups import plan_and_ask
+
+        shown = [row_id("invoices", row) for row in self._rows("invoices")]
+        marked = [ident for ident in shown if ident in self._marked]
+        if marked:
+            plan_and_ask(self, marked)
+            return
+        table = self.query_one("#invoices-table", DataTable)
+        highlighted = shown[table.cursor_row] if 0 <= table.cursor_row < len(shown) else None
+
+        def chosen(answer: str | None) -> None:
+            if answer == "shown":
+                plan_and_ask(self, shown)
+            elif answer == "highlighted" and highlighted is not None:
+                plan_and_ask(self, [highlighted])
+
+        from tui.dialogs import Choose
+
+        self.app.push_screen(Choose(
+            "No invoice is marked (Space marks the highlighted one). Back up:",
+            [("highlighted", "The highlighted invoice"),
+             ("shown", f"All {len(shown)} invoices shown"), ("cancel", "Cancel")]), chosen)
+
+    def on_backup_planned(self, event: BackupPlanned) -> None:
+        from tui.screens.home_backups import confirm_and_compile
+
+        confirm_and_compile(self, event.plan)
 
     def _is_administrator(self) -> bool:
         if self._home is None:

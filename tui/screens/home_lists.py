@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from data.terminal_text import terminal_safe
+from data.wording import reworded, word
 from tui.widgets.cells import day, money, plain, status
 from tui.widgets.fitted_columns import Column, Layout, Shape
 
@@ -84,7 +85,8 @@ INVOICES = Layout(
         Column("number", (Shape("#", lambda r: plain(str(r.position))),)),
         Column("period_end", (Shape("Period end", lambda r: day(r.period_end)),
                               Shape("Period end", lambda r: _short_day(r.period_end)))),
-        Column("status", (Shape("Status", lambda r: status(r.status)),)),
+        Column("status", (Shape("Status", lambda r: status(
+            r.status, reworded(r.status, r.point_of_view))),)),
         Column("payment_due", (Shape(Text("Payment Due", justify="right"),
                                      lambda r: money(r.current_payment_due)),
                                Shape(Text("Due", justify="right"),
@@ -128,8 +130,10 @@ def detail_of(kind: str, row: Any) -> Text:
                  f"answer: {_answer(row).plain}"]
     elif kind == "invoices":
         parts = [f"{row.commitment_number} {row.commitment_title}",
-                 f"invoice #{row.position}", f"period ending {row.period_end:%b %d, %Y}",
-                 row.status, f"payment due {money(row.current_payment_due).plain}",
+                 f"{word('Invoice #', row.point_of_view)}{row.position}",
+                 f"period ending {row.period_end:%b %d, %Y}",
+                 reworded(row.status, row.point_of_view),
+                 f"payment due {money(row.current_payment_due).plain}",
                  f"payment: {row.payment_label}", row.company, f"project {row.project}"]
     else:
         due = (f"open period due {row.open_period_due:%b %d, %Y}" if row.open_period_due

@@ -32,6 +32,7 @@ from tui.parts.totals_bar import TotalsBar
 from tui.service_calls import ServiceFailed, ServiceRefused, acting, call_service
 from tui.widgets.quiet_footer import QuietFooter
 from tui.widgets.sov_grid import SovGrid
+from tui.words import as_shown, showing
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from data.services.attachments import AttachmentRow
     from data.services.invoice_history import History
     from data.services.invoice_views import InvoiceView
+    from tui.screens.invoice_exports import ExportedWithFiles, FilesListed
 
     InvoiceRead = tuple[InvoiceView, list[AttachmentRow]]
 
@@ -97,6 +99,8 @@ class InvoicePartsScreen(Screen[None]):
         Binding("x", "export", "PDF", id="invoice.export", tooltip="Export as PDF"),
         Binding("X", "export_csv", "CSV", show=False, id="invoice.export_csv",
                 tooltip="Export the schedule of values as CSV (G703 columns)"),
+        Binding("e", "export_with_files", "With files", show=False, id="invoice.export_files",
+                tooltip="Export with the attachments you choose, in your order: one PDF or a ZIP"),
         Binding("question_mark", "keys", "Keys", id="invoice.keys",
                 tooltip="Every key of this screen"),
         Binding("l", "tab('sov')", "Lines", show=False, id="invoice.lines",
@@ -145,7 +149,7 @@ class InvoicePartsScreen(Screen[None]):
         return self.query_one(MessageLine)
 
     def say(self, text: str, *, error: bool = False) -> None:
-        self.message.say(text, error=error)
+        self.message.say(as_shown(self, text), error=error)
 
     def on_mount(self) -> None:
         self.grid.attach_detail(self.query_one(LineDetail))
@@ -181,6 +185,7 @@ class InvoicePartsScreen(Screen[None]):
 
         view = event.view
         self.view = view
+        showing(self, view.point_of_view)
         self.draft = event.draft or DraftInvoice(view)
         self.sub_title = terminal_safe(view.title)
         self.grid.show(self.draft, editable=self.may_change(view))
@@ -264,12 +269,13 @@ class InvoicePartsScreen(Screen[None]):
             self.grid.focus()
 
     # Keys that are letters go into the cell while one is being typed into: not offered then.
-    _NOT_WHILE_TYPING = frozenset({"export", "keys", "tab", "reload", "general", "back"})
+    _NOT_WHILE_TYPING = frozenset({"export", "export_with_files", "keys", "tab", "reload",
+                                   "general", "back"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self._NOT_WHILE_TYPING and self.is_mounted and self.grid.editing:
             return False
-        if action == "export":
+        if action in ("export", "export_with_files"):
             return self.view is not None
         return True
 
@@ -321,9 +327,34 @@ class InvoicePartsScreen(Screen[None]):
         call_service(self, "Exporting the CSV", work, lambda path: ExportWritten(path, "CSV"),
                      group="export")
 
+    def action_export_with_files(self) -> None:
+        if self.view is None:
+            return
+        if self.draft is not None and self.draft.dirty:
+            self.say("Save first: the export shows the invoice as saved.", error=True)
+            return
+        from tui.screens.invoice_exports import list_files_then_choose
+
+        list_files_then_choose(self, self.invoice_id)
+
+    def on_files_listed(self, event: FilesListed) -> None:
+        from tui.screens.invoice_exports import choose_and_export
+
+        choose_and_export(self, self.invoice_id, event.files)
+
+    def on_exported_with_files(self, event: ExportedWithFiles) -> None:
+        outcome = event.outcome
+        if isinstance(outcome, str):
+            self.say(outcome, error=True)
+        else:
+            self.say(outcome.summary())
+
     def palette_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Export as PDF", "G702 summary and G703 continuation sheet (x)",
                             self.action_export)
+        yield SystemCommand("Export with attachments", "The files you choose, in your order, "
+                            "after the invoice: one PDF or a ZIP (e)",
+                            self.action_export_with_files)
         yield SystemCommand("Export the schedule of values as CSV",
                             "G703 columns, for a spreadsheet or payapp g702 (X)",
                             self.action_export_csv)
@@ -353,7 +384,7 @@ class InvoicePartsScreen(Screen[None]):
         lines += [entry.as_text() for entry in history.entries]  # a bullet each
         self.say(f"History written to {event.path}")
         self.app.push_screen(Report(history.title, lines or ["No entries."],
-                                    f"Also saved as text: {event.path}"))
+                                    f"Also saved as text: {event.path}", reword=False))
 
     # --- leaving, reading again, keys ------------------------------------------------------
 

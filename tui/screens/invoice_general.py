@@ -44,11 +44,12 @@ def edit_general(app: App[object], draft: DraftInvoice,
     call `done` with what to say, or None when the person cancelled."""
     from data.editing import EntryError
     from data.services.invoice_changes import GeneralInfo
+    from data.wording import reworded
     from tui.widgets.form import FormField, FormScreen
 
     view, typed = draft.view, draft.general
     fields = [
-        FormField("invoice_number", "Invoice no.",
+        FormField("invoice_number", reworded("Invoice no.", view.point_of_view),
                   typed.invoice_number if typed.invoice_number is not None
                   else view.invoice_number, _number),
         FormField("billing_date", "Billing date",

@@ -50,8 +50,9 @@ def day(value: date) -> Text:
     return Text(f"{value:%b %d, %Y}", no_wrap=True)
 
 
-def status(label: str) -> Text:
-    return Text(terminal_safe(label), style=STATUS_STYLES.get(label, ""), no_wrap=True)
+def status(label: str, shown: str | None = None) -> Text:
+    """A status in its colour; `shown`: the label in the project's words, if they differ."""
+    return Text(terminal_safe(shown or label), style=STATUS_STYLES.get(label, ""), no_wrap=True)
 
 
 def fit(pieces: list[Text], width: int, separator: str = "   ") -> Text:

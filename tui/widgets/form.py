@@ -35,6 +35,7 @@ from textual.widgets import Input, Static
 
 from data.terminal_text import terminal_safe
 from tui.widgets.quiet_footer import QuietFooter
+from tui.words import as_shown
 
 __all__ = ["FormField", "FormScreen", "fit_scroll"]
 
@@ -110,13 +111,15 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
         yield QuietFooter(compact=True, show_command_palette=False)  # this dialog's keys only
         label_width = min(24, max(len(f.label) for f in self.fields) + 2)
         with Vertical(id="form-box"):
-            yield Static(Text(terminal_safe(self.form_title, multiline=True)), id="form-title")
+            yield Static(Text(terminal_safe(as_shown(self, self.form_title), multiline=True)),
+                         id="form-title")
             if self.intro:
                 yield Static(Text(terminal_safe(self.intro, multiline=True)), id="form-intro")
             with VerticalScroll(id="form-fields", can_focus=False):
                 for field in self.fields:
                     with Horizontal(classes="form-row", id=f"row-{field.key}"):
-                        label = Static(Text(terminal_safe(field.label, multiline=True)),
+                        label = Static(Text(terminal_safe(as_shown(self, field.label),
+                                                          multiline=True)),
                                        classes="form-label")
                         label.styles.width = label_width
                         yield label
