@@ -30,7 +30,14 @@ from data.documents.invoice_backups import (
 )
 from data.documents.invoice_pdf import render_invoice_pdf
 from data.documents.pdf_merge import MergeCancelled, Progress
-from data.models import AppUser, Attachment, AttachmentChunk, AttachmentPart, Invoice
+from data.models import (
+    CHUNK_MAX_BYTES,
+    AppUser,
+    Attachment,
+    AttachmentChunk,
+    AttachmentPart,
+    Invoice,
+)
 from data.refusals import Refusal
 from data.services.actors import actor_for_login
 from data.services.attachments import add_attachment
@@ -85,10 +92,15 @@ def _attach_as_stored(engine: Engine, invoice_id: int, name: str, content: bytes
         session.add(row)
         session.flush()
         assert row.id is not None
-        if session.get(AttachmentChunk, key) is None:
-            session.add(AttachmentChunk(sha256=key, data=content))
-            session.flush()
-        session.add(AttachmentPart(attachment_id=row.id, position=0, chunk_sha256=key))
+        for position in range(0, len(content), CHUNK_MAX_BYTES):
+            data = content[position:position + CHUNK_MAX_BYTES]
+            chunk = hashlib.sha256(data).hexdigest()
+            if session.get(AttachmentChunk, chunk) is None:
+                session.add(AttachmentChunk(sha256=chunk, data=data))
+                session.flush()
+            session.add(AttachmentPart(attachment_id=row.id,
+                                       position=position // CHUNK_MAX_BYTES,
+                                       chunk_sha256=chunk))
 
 
 def _pages_of(engine: Engine, invoice_id: int) -> int:

@@ -27,7 +27,7 @@ def test_in_a_pipe_it_prints_the_summary_and_no_progress(tmp_path: Path) -> None
     written = list(out.glob("Subcontractor invoice backup - Mission Bay Medical Office "
                             "Building - 2417 - *.pdf"))
     assert len(written) == 1
-    assert done.stdout.startswith("4 invoice(s), ")  # the demo's four approved invoices
+    assert done.stdout.startswith("4 invoices, ")  # the demo's four approved invoices
     assert f"Written to {written[0]}" in done.stdout
     assert len(PdfReader(written[0]).pages) >= 4
 

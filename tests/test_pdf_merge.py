@@ -176,7 +176,7 @@ def assert_sound(path: Path, pages: int) -> None:
 def assert_left_out_page(text: str, gone: LeftOut) -> None:
     """`text` (one page's) names the file left out, its invoice and the reason."""
     assert text.startswith("A file was left out of this PDF"), text
-    for line in (f"File: {gone.title}", f"Invoice: {gone.belongs_to}",
+    for line in (f"File: {gone.title}", f"Part of: {gone.belongs_to}",
                  f"Reason: {gone.reason}"):
         assert line in text, (line, text)
 

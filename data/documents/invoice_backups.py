@@ -97,7 +97,8 @@ class BackupResult:
     def summary(self) -> str:
         left = (f"; {len(self.left_out)} file{'' if len(self.left_out) == 1 else 's'} left "
                 "out, each replaced by a page that says why" if self.left_out else "")
-        return f"{self.invoices} invoice(s), {self.pages} pages{left}. Written to {self.path}"
+        invoices = f"{self.invoices} invoice{'' if self.invoices == 1 else 's'}"
+        return f"{invoices}, {self.pages} pages{left}. Written to {self.path}"
 
 
 # --- what goes in ------------------------------------------------------------------------------

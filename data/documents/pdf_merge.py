@@ -368,7 +368,7 @@ def left_out_page(gone: LeftOut) -> bytes:
     pdf.multi_cell(0, 6, "payapp could not merge this file safely, so this page stands in its "
                          "place.", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
-    for label, value in (("File", gone.title), ("Invoice", gone.belongs_to),
+    for label, value in (("File", gone.title), ("Part of", gone.belongs_to),
                          ("Reason", gone.reason)):
         pdf.set_font(FONT_FAMILY, BOLD, 12)
         pdf.write(7, f"{label}: ")

@@ -200,7 +200,9 @@ class HomeScreen(Screen[None]):
             self._show_detail()
             self.refresh_bindings()
             if self._finding:
-                counts = ", ".join(f"{len(self._rows(kind))} {kind}" for kind in TABLES)
+                counts = ", ".join(
+                    f"{len(self._rows(kind))} {kind if len(self._rows(kind)) != 1 else kind[:-1]}"
+                    for kind in TABLES)
                 self.say(f"Showing the rows with “{self._finding}”: {counts}. / with nothing "
                          "shows every row.")
 
@@ -489,6 +491,7 @@ class HomeScreen(Screen[None]):
         self._say_marked()
 
     def _say_marked(self) -> None:
+        self.app.clear_notifications()  # one count on screen, not one per key pressed
         count = len(self._marked)
         self.say(f"{count} invoice{'' if count == 1 else 's'} marked for a backup; B compiles "
                  "it." if count else "No invoice is marked.")

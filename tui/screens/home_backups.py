@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, ProgressBar, Static
+from textual.widgets import Button, ProgressBar, Static
 
 from data.terminal_text import terminal_safe
 from tui.dialogs import Choose, Report
@@ -65,14 +65,14 @@ def report(screen: Screen[Any], outcome: BackupResult | str | None) -> None:
         screen.notify(terminal_safe(outcome or "The backup was cancelled; nothing was written."),
                       markup=False, severity="error" if outcome else "information", timeout=8)
         return
-    lines = [f"Written to: {outcome.path.parent}/", f"as: {outcome.path.name}",
-             f"{outcome.invoices} invoice(s), {outcome.pages} pages."]
+    lines = [f"Written to: {outcome.path.parent}/", f"as: “{outcome.path.name}”",
+             f"{_count(outcome.invoices, 'invoice')}, {_count(outcome.pages, 'page')}."]
     if outcome.left_out:
-        lines += [f"{len(outcome.left_out)} file(s) left out, each replaced by a page that "
-                  "says why:", *(f"  {gone}" for gone in outcome.left_out)]
-    if outcome.not_pdf:
-        lines += ["Not PDFs, so not in the backup (open them from the invoice's files):",
-                  *(f"  {name}" for name in outcome.not_pdf)]
+        lines += [f"Left out, each replaced by a page that says why: "
+                  f"{_count(len(outcome.left_out), 'file')}"]
+        lines += [f"Left out: “{gone}”" for gone in outcome.left_out]
+    lines += [f"Not a PDF, so not in the backup (open it from the invoice's files): “{name}”"
+              for name in outcome.not_pdf]
     screen.app.push_screen(Report("Backup compiled", lines))
 
 
@@ -112,7 +112,7 @@ class BackupProgress(ModalScreen["BackupResult | str | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(terminal_safe(f"Compiling the backup of {self._plan.describe()}"))
+            yield Static(terminal_safe(f"Compiling the backup of {self._plan.describe()}"))
             yield ProgressBar(total=self._plan.files_total, show_eta=False, id="bar")
             yield Static("Starting…", id="counts")
             with Horizontal():
@@ -171,6 +171,10 @@ class BackupProgress(ModalScreen["BackupResult | str | None"]):
     def action_cancel(self) -> None:
         self._cancel.set()
         self.query_one("#counts", Static).update("Cancelling… nothing will be left behind.")
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}{'' if number == 1 else 's'}"
 
 
 def _duration(seconds: int) -> str:
