@@ -231,6 +231,8 @@ class HomeScreen(Screen[None]):
                             ("commitments", "Commitments")):
             shown, every = len(self._rows(kind)), len(self._all_rows(kind))
             count = f"{shown} of {every}" if shown != every else f"{every}"
+            if kind == "invoices" and self._marked:  # marked for a backup (B)
+                count += f" · {len(self._marked)} ✓"
             tabs.get_tab(kind).label = Text(f"{label} ({count})")
 
     def _lay_out(self) -> None:
@@ -488,19 +490,14 @@ class HomeScreen(Screen[None]):
         mark = "✓" if invoice_id in self._marked else " "
         table.update_cell(f"invoice:{invoice_id}", "mark", Text(mark))
         table.move_cursor(row=min(table.cursor_row + 1, len(rows) - 1), animate=False)
-        self._say_marked()
+        self._label_tabs()  # the invoices tab counts the marks
 
-    def _say_marked(self) -> None:
-        self.app.clear_notifications()  # one count on screen, not one per key pressed
-        count = len(self._marked)
-        self.say(f"{count} invoice{'' if count == 1 else 's'} marked for a backup; B compiles "
-                 "it." if count else "No invoice is marked.")
 
     def _mark_shown(self, marked: bool) -> None:
         shown = {row_id("invoices", row) for row in self._rows("invoices")}
         self._marked = self._marked | shown if marked else self._marked - shown
         self._lay_out()
-        self._say_marked()
+        self._label_tabs()
 
     def action_backup(self) -> None:
         from tui.screens.home_backups import plan_and_ask
