@@ -119,3 +119,22 @@ async def test_a_paid_invoice_offers_no_payment(sqlite_demo_engine: Engine) -> N
         await pilot.press("p")
         await pilot.pause()
         assert app.screen is screen  # no payment form
+
+
+async def test_an_invoice_sent_back_can_be_taken_in_for_review_by_the_administrator(
+        sqlite_demo_engine: Engine) -> None:
+    """Erin's #3 is in Revise & Resubmit: d offers taking it in for review, as her sending
+    would (it once closed the app: that move had no words)."""
+    app = make_app(sqlite_demo_engine, "pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("v", "enter")  # the newest invoice: erin's #3
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        shown = " ".join(screen_text(app).split())
+        assert "Under review: take it in for review" in shown
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, ReviewScreen) and app.screen.view is not None
+        assert app.screen.view.status is InvoiceStatus.UNDER_REVIEW

@@ -32,9 +32,13 @@ _DIALOG_CSS = """
 {name} Horizontal {{ height: auto; margin-top: 1; }}
 {name} Button {{ margin-right: 2; }}
 {name} .answers {{ height: auto; margin-top: 1; }}
-{name} .answers Button {{ width: 28; }}
+{name} .answers Button {{ width: 100%; }}
 {name} .error {{ color: $error; }}
 """
+
+
+_ANSWERS_ROOM = 66  # inside a dialog 74 wide: its border and padding taken off
+_BUTTON_PADDING = 6  # a button's border, padding and the margin after it
 
 
 class Choose(ModalScreen[str]):
@@ -53,10 +57,12 @@ class Choose(ModalScreen[str]):
         self.answers = [(value, as_shown(self, label)) for value, label in self.answers]
         with Vertical():
             yield Static(Text(terminal_safe(as_shown(self, self.question), multiline=True)))
-            # More answers than fit side by side at 80 columns go one under the other.
-            with Vertical(classes="answers") if len(self.answers) > 3 else Horizontal():
+            # Answers that do not fit side by side at 80 columns go one under the other.
+            stacked = len(self.answers) > 3 or sum(
+                len(label) + _BUTTON_PADDING for _, label in self.answers) > _ANSWERS_ROOM
+            with Vertical(classes="answers") if stacked else Horizontal():
                 for value, label in self.answers:
-                    yield Button(label, id=f"answer-{value}", compact=len(self.answers) > 3)
+                    yield Button(label, id=f"answer-{value}", compact=stacked)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         assert event.button.id is not None

@@ -20,6 +20,7 @@ from textual.widgets import Button, ProgressBar, Static
 from data.terminal_text import terminal_safe
 from tui.dialogs import Choose, Report
 from tui.service_calls import acting, call_service, failed
+from tui.words import as_shown
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -158,8 +159,20 @@ class BackupProgress(ModalScreen["BackupResult | str | None"]):
         if 0 < done < total:
             seconds = round(elapsed / done * (total - done))
             left = f" · about {_duration(seconds)} left"
-        self.query_one("#counts", Static).update(
-            f"File {done} of {total} · {event.progress.pages_written} pages written{left}")
+        invoices = self._invoices_done(done)
+        self.query_one("#counts", Static).update(as_shown(
+            self, f"{invoices} of {len(self._plan.invoices)} invoices done · file {done} of "
+                  f"{total} · {event.progress.pages_written} pages{left}"))
+
+    def _invoices_done(self, files_done: int) -> int:
+        """How many invoices are whole in the backup once `files_done` files are merged."""
+        whole, files = 0, 0
+        for invoice in self._plan.invoices:
+            files += 1 + len(invoice.attachments)
+            if files > files_done:
+                break
+            whole += 1
+        return whole
 
     def on_backup_ended(self, event: BackupEnded) -> None:
         self.dismiss(event.outcome)

@@ -33,6 +33,7 @@ DECISIONS: dict[str, tuple[str, str]] = {
     "revise_resubmit": ("Revise & resubmit", "send it back to the contact, saying what to revise"),
     "pending_owner": ("Hold for owner", "wait for the owner's approval"),
     "draft": ("Draft again", "return it to the contact as a draft"),
+    "under_review": ("Under review", "take it in for review, as the contact's sending would"),
 }
 
 
