@@ -231,8 +231,9 @@ class HomeScreen(Screen[None]):
                             ("commitments", "Commitments")):
             shown, every = len(self._rows(kind)), len(self._all_rows(kind))
             count = f"{shown} of {every}" if shown != every else f"{every}"
-            if kind == "invoices" and self._marked:  # marked for a backup (B)
-                count += f" · {len(self._marked)} ✓"
+            marked = sum(row_id(kind, row) in self._marked for row in self._all_rows(kind))
+            if kind == "invoices" and marked:  # marked for a backup (B), shown or not
+                count += f" · {marked} ✓"
             tabs.get_tab(kind).label = Text(f"{label} ({count})")
 
     def _lay_out(self) -> None:
@@ -503,7 +504,8 @@ class HomeScreen(Screen[None]):
         from tui.screens.home_backups import plan_and_ask
 
         shown = [row_id("invoices", row) for row in self._rows("invoices")]
-        marked = [ident for ident in shown if ident in self._marked]
+        marked = [ident for ident in (row_id("invoices", row) for row in
+                                      self._all_rows("invoices")) if ident in self._marked]
         if marked:
             plan_and_ask(self, marked)
             return
