@@ -106,7 +106,7 @@ class DraftInvoice:
 
     def overbilled_lines(self) -> list[str]:
         """The lines billed past their scheduled value, one phrase each, for the confirmation
-        before sending: `line 3 (Framing) is billed $1,200.00 past its scheduled value`."""
+        before sending: `line 3 “Framing” is billed $1,200.00 past its scheduled value`."""
         return [overbilled_sentence(r)
                 for r in self._result.problem_lines(billing.Problem.OVERBILLED)]
 

@@ -174,12 +174,13 @@ def saved_first(name: str | None) -> str:
 
 
 def line_name(item_no: str, description: str) -> str:
-    """`line 3 (Framing)`: how a message names a line of the schedule of values."""
-    return f"line {item_no} ({description})" if description else f"line {item_no}"
+    """`line 3 “Framing”`: how a message names a line of the schedule of values. The quotes
+    mark the description as a person's text, which a project's wording never rewords."""
+    return f"line {item_no} “{description}”" if description else f"line {item_no}"
 
 
 def overbilled_sentence(result: billing.LineResult) -> str:
-    """`line 3 (Framing) is billed $1,200.00 past its scheduled value` for an overbilled line."""
+    """`line 3 “Framing” is billed $1,200.00 past its scheduled value` for an overbilled line."""
     line = result.line
     past = format_money(abs(result.balance_to_finish))
     return f"{line_name(line.item_no, line.description)} is billed {past} past its scheduled value"

@@ -79,7 +79,7 @@ def test_a_correction_below_zero_is_refused_naming_the_line(sqlite_demo_engine: 
     with pytest.raises(EntryError) as refused:
         draft.set(line, Field.WORK, "(9000.00)")
     message = str(refused.value)
-    assert message.startswith("line 8 (Branch wiring, level 1): ")
+    assert message.startswith("line 8 “Branch wiring, level 1”: ")
     assert "completed to date cannot go below zero" in message
     assert "-$9,000.00 this period" in message
     assert message.endswith("the old value is kept")
@@ -111,7 +111,7 @@ def test_a_work_correction_below_zero_is_refused_even_with_materials_stored(
         sqlite_demo_engine: Engine) -> None:
     draft = _erins(sqlite_demo_engine)
     line = _line(draft, "13")  # nothing billed before, $26,490.00 newly stored this month
-    with pytest.raises(EntryError, match=r"line 13 \(.*\): completed to date cannot go below"):
+    with pytest.raises(EntryError, match=r"line 13 “.*”: completed to date cannot go below"):
         draft.set(line, Field.WORK, "(1,000.00)")
 
 
@@ -120,7 +120,7 @@ def test_unit_lines_cannot_go_below_zero_either(sqlite_demo_engine: Engine) -> N
     asphalt = _line(draft, "5")  # 31,200 SF at $4.125, nothing billed yet
     for field, text in ((Field.NEW_QUANTITY, "-10"), (Field.NEW_VALUE, "(10.00)"),
                         (Field.PERCENT, "-1")):
-        with pytest.raises(EntryError, match=r"line 5 \(Asphalt paving, 3 in\.\): completed "
+        with pytest.raises(EntryError, match=r"line 5 “Asphalt paving, 3 in\.”: completed "
                                              "to date cannot go below zero"):
             draft.set(asphalt, field, text)
     assert not draft.dirty
@@ -133,7 +133,7 @@ def test_the_save_refuses_a_line_below_zero(sqlite_demo_engine: Engine) -> None:
     engine = sqlite_demo_engine
     draft = _erins(engine)
     line = _line(draft, "8")
-    with pytest.raises(Invalid, match=r"line 8 \(Branch wiring, level 1\): completed to date "
+    with pytest.raises(Invalid, match=r"line 8 “Branch wiring, level 1”: completed to date "
                                       "cannot go below zero"):
         _save(engine, "erin", draft, {line: LineEntry(work=D("-9000.00"))})
     assert _saved_work_cents(engine, draft.view.invoice_id, line) in (None, 0)
@@ -154,7 +154,7 @@ def test_the_save_refuses_a_unit_line_below_zero(sqlite_demo_engine: Engine) -> 
 def test_the_save_refuses_installing_more_than_is_stored(sqlite_demo_engine: Engine) -> None:
     draft = _erins(sqlite_demo_engine)
     line = _line(draft, "13")  # $26,490.00 stored
-    with pytest.raises(Invalid, match=r"line 13 \(.*\): installed materials exceed materials "
+    with pytest.raises(Invalid, match=r"line 13 “.*”: installed materials exceed materials "
                                       r"stored \(\$30,000.00 installed, \$26,490.00 stored\)"):
         _save(sqlite_demo_engine, "erin", draft,
               {line: LineEntry(stored_installed=D("30000.00"))})
@@ -180,7 +180,7 @@ def test_a_deductive_line_bills_negative_amounts(sqlite_demo_engine: Engine) -> 
     draft.set(credit, Field.WORK, "-7000")  # past its value: allowed, flagged
     assert draft.line_result(credit).overbilled
     assert draft.overbilled_lines() == [
-        "line 27 (Credit: site pole lights by owner) is billed $200.00 past its scheduled value"]
+        "line 27 “Credit: site pole lights by owner” is billed $200.00 past its scheduled value"]
     draft.set(credit, Field.WORK, "-6800")
     _save(engine, "erin", draft, draft.entries())
     assert _saved_work_cents(engine, draft.view.invoice_id, credit) == -680000
@@ -189,7 +189,7 @@ def test_a_deductive_line_bills_negative_amounts(sqlite_demo_engine: Engine) -> 
 def test_a_deductive_line_cannot_go_above_zero(sqlite_demo_engine: Engine) -> None:
     draft = _erins(sqlite_demo_engine)
     credit = _line(draft, "27")
-    with pytest.raises(EntryError, match=r"line 27 \(Credit: site pole lights by owner\): on a "
+    with pytest.raises(EntryError, match=r"line 27 “Credit: site pole lights by owner”: on a "
                                          r"deductive line \(-\$6,800.00\) completed to date "
                                          "cannot go above zero"):
         draft.set(credit, Field.WORK, "100.00")
@@ -208,7 +208,7 @@ def test_overbilled_lines_are_named_with_the_amount_past_their_value(
     draft.set(_line(draft, "2"), Field.WORK, "11,100.00")  # $14,850.00 before, of $24,750.00
     draft.set(_line(draft, "9"), Field.PERCENT, "100")  # exactly its value: not overbilled
     assert draft.overbilled_lines() == [
-        "line 2 (Temporary power and lighting) is billed $1,200.00 past its scheduled value"]
+        "line 2 “Temporary power and lighting” is billed $1,200.00 past its scheduled value"]
 
 
 # --- the words of the send result and of a conflict ----------------------------------------------
@@ -255,7 +255,7 @@ def test_the_conflict_report_shows_figures_as_the_product_does(
 
 def test_the_save_refuses_a_line_below_zero_on_each_backend(demo_engine: Engine) -> None:
     draft = _erins(demo_engine)
-    with pytest.raises(Invalid, match=r"line 8 \(Branch wiring, level 1\): completed to date "
+    with pytest.raises(Invalid, match=r"line 8 “Branch wiring, level 1”: completed to date "
                                       "cannot go below zero"):
         _save(demo_engine, "erin", draft, {_line(draft, "8"): LineEntry(work=D("-9000.00"))})
     assert _erins(demo_engine).view.version == draft.view.version

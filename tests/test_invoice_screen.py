@@ -227,7 +227,7 @@ async def test_an_overbilled_line_is_flagged_at_80_columns_and_send_names_it(
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, Choose)
-        named = re.search(r"line 3 \(Underground conduit and duct banks\)[^\n]* \$100\.00 past",
+        named = re.search(r"line 3 “Underground conduit and duct banks”[^\n]* \$100\.00 past",
                           dialog.question)
         assert named, dialog.question
         assert [label for _, label in dialog.answers] == ["Send anyway", "Cancel"]
@@ -256,7 +256,7 @@ async def test_an_absurd_amount_is_flagged_and_its_due_shown_whole(
         await pilot.press("ctrl+e")
         await pilot.pause()
         dialog = app.screen
-        assert isinstance(dialog, Choose) and "line 8 (Branch wiring, level 1)" in dialog.question
+        assert isinstance(dialog, Choose) and "line 8 “Branch wiring, level 1”" in dialog.question
 
 
 # --- keys that do the wrong thing ---------------------------------------------------------------
