@@ -119,3 +119,72 @@ def ensure_private_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     path.chmod(0o700)
     return path
+
+
+SMTP_SECURITY = ("starttls", "tls", "none")
+_SMTP_DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """The `[smtp]` section of the config file: where the outbox's emails are handed over."""
+
+    host: str
+    port: int
+    security: str  # one of SMTP_SECURITY
+    from_address: str
+    user: str | None
+    source: Path  # the config file it came from
+
+
+def _smtp_section(path: Path) -> dict[str, object] | None:
+    section = read_config(path).get("smtp")
+    if section is None:
+        return None
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [smtp] must be a table of settings")
+    return section
+
+
+def _smtp_text(section: dict[str, object], key: str, path: Path, *,
+               required: bool) -> str | None:
+    value = section.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{path}: [smtp] {key} must be a non-empty string")
+    return value.strip()
+
+
+def _parse_smtp(section: dict[str, object], path: Path) -> SmtpSettings:
+    unknown = sorted(set(section) - {"host", "port", "security", "user", "from_address"})
+    if unknown:
+        raise ConfigError(f"{path}: [smtp] has unknown setting(s): {', '.join(unknown)}")
+    host = _smtp_text(section, "host", path, required=True)
+    from_address = _smtp_text(section, "from_address", path, required=True)
+    assert host is not None and from_address is not None
+    if "@" not in from_address:
+        raise ConfigError(f"{path}: [smtp] from_address {from_address!r} is not an address")
+    security = _smtp_text(section, "security", path, required=False) or "starttls"
+    if security not in SMTP_SECURITY:
+        raise ConfigError(f"{path}: [smtp] security must be one of {', '.join(SMTP_SECURITY)}, "
+                          f"not {security!r}")
+    port = section.get("port", _SMTP_DEFAULT_PORTS[security])
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError(f"{path}: [smtp] port must be a number from 1 to 65535")
+    return SmtpSettings(host, port, security, from_address,
+                        _smtp_text(section, "user", path, required=False), path)
+
+
+def smtp_settings(where: Locations | None = None) -> SmtpSettings:
+    """The `[smtp]` section of the user's config file, else of the site-wide one; ConfigError,
+    in one line, when neither has one or it is not usable."""
+    where = where or locations()
+    for path in (where.config_file, where.site_config_file):
+        section = _smtp_section(path)
+        if section is not None:
+            return _parse_smtp(section, path)
+    raise ConfigError(
+        f"no [smtp] section in {where.config_file} or {where.site_config_file}: add one with "
+        'host, port, security ("starttls", "tls" or "none"), from_address and, if the server '
+        "wants a login, user")

@@ -504,11 +504,15 @@ class AuditEntry(SQLModel, table=True):
     )
 
 
+_NULL_DEFAULT: dict[str, Any] = {"server_default": text("NULL")}
+
+
 class OutboxEmail(SQLModel, table=True):
     """An email waiting to be sent. Written in the same transaction as the change it reports,
     so that no notification is lost and none is sent for a change that was rolled back."""
 
     __tablename__ = "outbox_email"
+    __mapper_args__ = {"eager_defaults": False}  # nor asked back (RETURNING) after an INSERT
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = Field(default_factory=utc_now)
@@ -521,5 +525,15 @@ class OutboxEmail(SQLModel, table=True):
     attempts: int = Field(default=0)
     last_error: str = Field(default="", max_length=2000)
     sent_at: datetime | None = None
+    # Delivery (data/outbox_delivery.py): claimed and not settled is "uncertain" once its
+    # delivery has ended; failed_at is a permanent refusal; next_attempt_at a wait after 4xx.
+    # A server default leaves them out of an INSERT that does not set them, so that payapp can
+    # still queue an email in a database at an older revision (tests build the demo there).
+    claimed_at: datetime | None = Field(default=None, sa_column_kwargs=_NULL_DEFAULT)
+    next_attempt_at: datetime | None = Field(default=None, sa_column_kwargs=_NULL_DEFAULT)
+    failed_at: datetime | None = Field(default=None, sa_column_kwargs=_NULL_DEFAULT)
 
-    __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),)
+    __table_args__ = (CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+                      Index("ix_outbox_email_waiting", "id",
+                            sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+                            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL")))

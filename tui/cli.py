@@ -630,3 +630,108 @@ def _progress_line() -> Callable[[Progress], None]:
         click.echo(f"\r{done}/{total} files, {pages} pages{left}\x1b[K", err=True, nl=False)
 
     return show
+
+
+@users.command("mailer")
+@click.argument("login")
+def users_mailer(login: str) -> None:
+    """Let a user's login role deliver the outbox (`payapp outbox deliver`): on PostgreSQL, a
+    member of payapp_mailer, the only role that may mark an email sent or refused."""
+    from data.outbox_delivery import OutboxError, make_mailer
+    from data.roles import UserError
+    from data.terminal_text import terminal_safe
+
+    try:
+        make_mailer(_engine_for_admin(with_schema=True), login)
+    except (UserError, OutboxError) as error:
+        _fail(terminal_safe(str(error)))
+    click.echo(f"{login} may deliver the outbox now")
+
+
+@main.group()
+def outbox() -> None:
+    """The notification emails: deliver them by SMTP (the `[smtp]` section of the config file),
+    list those not sent, release one to be tried again."""
+
+
+@outbox.command("deliver")
+def outbox_deliver() -> None:
+    """Send the emails that are due; prints what happened in one line. Exits 2 when the SMTP
+    server cannot be reached or refuses the login (nothing is sent), 1 when an email was refused
+    or is uncertain (see `payapp outbox list`), else 0."""
+    from data.config import ConfigError, smtp_settings
+    from data.outbox_delivery import DeliveryError, deliver, smtp_password
+    from data.terminal_text import terminal_safe
+
+    try:
+        settings = smtp_settings()
+        password = smtp_password(settings)
+        summary = deliver(_engine_for_admin(with_schema=True), settings, password)
+    except (ConfigError, DeliveryError) as error:
+        _fail(terminal_safe(str(error)), code=2)
+        return
+    click.echo(summary.line())
+    for answer in dict.fromkeys(summary.errors):
+        click.echo(terminal_safe(f"  {answer}"))
+    sys.exit(1 if summary.refused or summary.uncertain else 0)
+
+
+@outbox.command("list")
+def outbox_list() -> None:
+    """The emails not sent: waiting, failed for now (with the server's last answer), refused,
+    and uncertain (a delivery took them and ended without saying: check, then retry)."""
+    from data.outbox_delivery import not_sent
+    from data.terminal_text import terminal_safe
+
+    rows = not_sent(_engine_for_admin(with_schema=True))
+    if not rows:
+        click.echo("every email has been sent")
+    when = {"waiting": "queued", "failed for now": "next try", "refused": "refused",
+            "uncertain": "taken"}
+    for row in rows:
+        click.echo(terminal_safe(
+            f"{row.id:>6}  {row.state:<14} {when[row.state]} {row.since:%Y-%m-%d %H:%M} UTC  "
+            f"attempts {row.attempts}  {row.to_address}  {row.subject}"))
+        if row.last_error:
+            click.echo(terminal_safe(f"        last error: {row.last_error}"))
+    if any(row.state == "uncertain" for row in rows):
+        click.echo("uncertain: a delivery took these and ended before it knew whether the server "
+                   "had them. Look for the Message-ID <payapp-outbox-ID...> in the mail server's "
+                   "log or the mailbox; if it is not there, `payapp outbox retry ID` sends it.")
+
+
+@outbox.command("retry")
+@click.argument("email_id", metavar="ID", type=int)
+def outbox_retry(email_id: int) -> None:
+    """Release an uncertain, refused or failed email: the next delivery sends it."""
+    from data.outbox_delivery import OutboxError, retry
+
+    try:
+        state = retry(_engine_for_admin(with_schema=True), email_id)
+    except OutboxError as error:
+        _fail(str(error))
+        return
+    click.echo(f"email {email_id} ({state}) will be sent by the next delivery")
+
+
+@outbox.command("login")
+def outbox_login() -> None:
+    """Store the SMTP password (the `[smtp]` user's) in the system keyring."""
+    from data.config import ConfigError, smtp_settings
+    from data.credentials import KeyringUnavailable
+    from data.outbox_delivery import PASSWORD_VARIABLE, store_smtp_password
+
+    try:
+        settings = smtp_settings()
+    except ConfigError as error:
+        _fail(str(error), code=2)
+        return
+    if settings.user is None:
+        _fail(f"the [smtp] section of {settings.source} names no user: the server takes no "
+              "login, so there is no password to store")
+    password = click.prompt(f"Password for {settings.user}@{settings.host}", hide_input=True)
+    try:
+        store_smtp_password(settings, password)
+    except KeyringUnavailable as error:
+        _fail(f"{error.problem}; set {PASSWORD_VARIABLE} for the delivery instead")
+    click.echo("SMTP password stored in the system keyring.")
