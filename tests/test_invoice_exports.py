@@ -73,7 +73,7 @@ def test_one_pdf_holds_the_invoice_then_the_chosen_pdfs_in_the_chosen_order(
     assert "FIRST FILE" in text[own + 2]
     assert len(PdfReader(path).pages) == own + 3
     assert result.not_pdf == ("site photo.jpg",)
-    assert "not PDFs, so not in it: site photo.jpg" in result.summary()
+    assert "Not PDFs, so not in it: site photo.jpg" in result.summary()
 
 
 def test_a_zip_holds_the_invoice_pdf_and_each_chosen_file_under_its_name(

@@ -42,9 +42,9 @@ class ExportWithFiles:
         parts = [f"Exported with {self.files} attached file{'' if self.files == 1 else 's'} "
                  f"to {self.path}"]
         if self.left_out:
-            parts.append(f"left out (a page says why): {'; '.join(self.left_out)}")
+            parts.append(f"Left out (a page says why): {'; '.join(self.left_out)}")
         if self.not_pdf:
-            parts.append(f"not PDFs, so not in it: {', '.join(self.not_pdf)}")
+            parts.append(f"Not PDFs, so not in it: {', '.join(self.not_pdf)}")
         return terminal_safe(". ".join(parts) + ".")
 
 

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from data.terminal_text import terminal_safe
@@ -119,10 +119,14 @@ class ChooseFiles(ModalScreen[FilesChosen | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Export with which files, in which order? Space puts a file in or out, "
-                        "⇧↑ ⇧↓ (or - +) move it; p writes one PDF (PDFs only), z a ZIP.")
+            yield Static("Export with which files, in which order? Space puts a file in or out, "
+                         "⇧↑ ⇧↓ (or - +) move it; p writes one PDF (PDFs only), z a ZIP.")
             yield OptionList(*self._options(), id="files")
         yield QuietFooter(compact=True, show_command_palette=False)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Choosing and ordering mean nothing without files: the footer does not offer them.
+        return bool(self._files) or action not in ("include", "move")
 
     def _options(self) -> list[Option]:
         if not self._files:
