@@ -42,6 +42,11 @@ class Locations:
         return self.data_dir / "exports"
 
     @property
+    def rendered_invoices_dir(self) -> Path:
+        """Invoice PDFs kept once drawn (data.documents.rendered_invoices); safe to delete."""
+        return self.data_dir / "rendered-invoices"
+
+    @property
     def log_file(self) -> Path:
         """Where the app writes the details of what went wrong (tracebacks stay out of sight)."""
         return self.data_dir / "payapp.log"

@@ -551,9 +551,11 @@ def backups_compile(project_number: str, invoice_ids: tuple[int, ...],
     leaves nothing behind. Files that cannot be merged are replaced by a page naming them."""
     from datetime import datetime
 
+    from data.config import locations
     from data.db import reading
     from data.documents.invoice_backups import compile_backup, invoices_of_project, plan_backup
     from data.documents.pdf_merge import MergeCancelled
+    from data.documents.rendered_invoices import RenderedInvoices
     from data.models import InvoiceStatus
     from data.refusals import Refusal
     from data.services.actors import actor_for_login
@@ -574,7 +576,8 @@ def backups_compile(project_number: str, invoice_ids: tuple[int, ...],
             _fail(f"the invoices given are of project {plan.project_number}, not "
                   f"{project_number}")
         result = compile_backup(lambda: reading(engine), actor, plan, output,
-                                now=datetime.now(), on_progress=progress)
+                                now=datetime.now(), on_progress=progress,
+                                rendered=RenderedInvoices(locations().rendered_invoices_dir))
     except Refusal as refusal:
         _fail(terminal_safe(str(refusal)))
         return

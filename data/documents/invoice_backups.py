@@ -6,9 +6,10 @@ commitment number and then invoice position.
 `compile_backup` then writes the file, reading each invoice in its own short session so that no
 transaction stays open while files are merged (the database ends a transaction left idle). The
 merge itself, with its limits on people's files and its pages for files left out, is
-data.documents.pdf_merge's; here the invoices become the items it merges, made one at a time
-into a private temporary folder and deleted once merged, so the whole selection is never on
-disk or in memory at once.
+data.documents.pdf_merge's; here the invoices become the items it merges, one at a time: each
+invoice's own PDF is taken from the person's rendered invoices (data.documents.rendered_invoices)
+or drawn, and each attachment is copied into a private temporary folder and deleted once merged,
+so the whole selection is never in memory at once.
 """
 
 from __future__ import annotations
@@ -17,17 +18,21 @@ import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Iterator
+import threading
+from collections.abc import Callable, Collection, Generator, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import count
 from pathlib import Path
+from queue import Full, Queue
 
 from sqlmodel import Session, col, select
 
 from data.documents.export_files import claim_new_path
 from data.documents.invoice_pdf import render_invoice_pdf
 from data.documents.pdf_merge import MergeItem, MergeResult, Progress, merge_pdfs
+from data.documents.rendered_invoices import RenderedInvoices
 from data.models import (
     BillingPeriod,
     Commitment,
@@ -48,6 +53,7 @@ from data.wording import STATUS_LABELS, backup_file_name, word
 from data.workflow import Standing
 
 _log = logging.getLogger("payapp.backups")
+MADE_AHEAD = 2  # files made before the merge asks for them: a bound on the disk they take
 ONLY_ADMINISTRATORS = ("only the project's invoice administrators and support compile invoice "
                        "backups")
 _PDF = "application/pdf"
@@ -216,11 +222,13 @@ def _planned(session: Session, actor: Actor, invoice: Invoice, commitment: Commi
 def compile_backup(open_session: Callable[[], AbstractContextManager[Session]], actor: Actor,
                    plan: BackupPlan, destination: Path, *, now: datetime,
                    on_progress: Callable[[Progress], None] | None = None,
-                   cancelled: Callable[[], bool] = lambda: False) -> BackupResult:
+                   cancelled: Callable[[], bool] = lambda: False,
+                   rendered: RenderedInvoices | None = None) -> BackupResult:
     """Write the backup and say what went in. `destination` is a folder (the backup gets its
     name there, as a new file: an earlier backup of the same minute is never replaced) or the
     file to write. `open_session()` gives a short reading session; one is opened per invoice.
-    Cancelled, or failed, nothing is left behind."""
+    Invoice PDFs are taken from, and kept in, `rendered` when given (the person's own folder
+    of them), else drawn for this backup only. Cancelled, or failed, nothing is left behind."""
     if destination.is_dir() or not destination.suffix:
         name = backup_file_name(plan.project_name, plan.project_number, now,
                                 plan.point_of_view)
@@ -230,53 +238,122 @@ def compile_backup(open_session: Callable[[], AbstractContextManager[Session]], 
         if not target.parent.is_dir():
             raise Invalid(f"there is no folder {target.parent} to write the backup into")
     work = Path(tempfile.mkdtemp(prefix="payapp-backup-"))
+    items = _disposed_once_merged(
+        _made_ahead(_items(open_session, actor, plan, work, rendered), MADE_AHEAD), work)
     try:
-        merged = merge_pdfs(_items(open_session, actor, plan, work), target,
-                            on_progress=on_progress, cancelled=cancelled,
+        merged = merge_pdfs(items, target, on_progress=on_progress, cancelled=cancelled,
                             items_total=plan.files_total)
     except BaseException:
         if claimed:  # the empty file made for it; a file given by name is left as it was
             target.unlink(missing_ok=True)
         raise
     finally:
+        items.close()  # stops the thread making them before their folder goes
         shutil.rmtree(work, ignore_errors=True)
     return _result(plan, merged)
 
 
 def _items(open_session: Callable[[], AbstractContextManager[Session]], actor: Actor,
-           plan: BackupPlan, work: Path) -> Iterator[MergeItem]:
-    """The files to merge, made as the merge asks for them; each is deleted when the next one
-    is asked for (the merge is done with a file once it asks for the next)."""
-    made: Path | None = None
+           plan: BackupPlan, work: Path, rendered: RenderedInvoices | None,
+           ) -> Iterator[MergeItem]:
+    """The files to merge, in order: each invoice's PDF (kept in `rendered`, or drawn into
+    `work`), then a copy in `work` of each of its attachments."""
+    made = count(1)
     for invoice in plan.invoices:
         with open_session() as session:
             view = load_invoice(session, actor, invoice.invoice_id)
-            own = work / f"invoice-{invoice.invoice_id}.pdf"
+            copies = [_copied(session, actor, attached, work / f"{next(made)}-attachment.pdf",
+                              invoice.caption) for attached in invoice.attachments]
+        if rendered is None:
+            own = work / f"{next(made)}-invoice-{invoice.invoice_id}.pdf"
             own.write_bytes(render_invoice_pdf(view))
-        yield _next(made, MergeItem(own, invoice.caption, invoice.caption, trusted=True))
-        made = own
-        for attached in invoice.attachments:
-            copy = work / f"attachment-{attached.id}.pdf"
+        else:
+            own = rendered.pdf_of(view)
+        yield MergeItem(own, invoice.caption, invoice.caption, trusted=True)
+        yield from copies
+
+
+def _copied(session: Session, actor: Actor, attached: AttachmentRow, copy: Path,
+            belongs_to: str) -> MergeItem:
+    """The attachment copied to `copy`, as an item to merge; one whose content is gone becomes
+    an item the merge leaves out with a page saying so."""
+    try:
+        copy_attachment_to(session, actor, attached.id, copy, durable=False)
+    except Refusal as refusal:
+        _log.warning("backup: attachment %s unreadable: %s", attached.id, refusal)
+        copy.write_bytes(b"")
+        return MergeItem(copy, attached.original_name, belongs_to, trusted=False,
+                         unreadable=str(refusal))
+    return MergeItem(copy, attached.original_name, belongs_to, trusted=False)
+
+
+@dataclass(frozen=True)
+class _Ended:
+    error: BaseException | None
+
+
+def _made_ahead(items: Iterator[MergeItem], depth: int) -> Generator[MergeItem, None, None]:
+    """`items`, made by a thread up to `depth` ahead of the merge, so that reading the database
+    and drawing invoices go on while the merge child writes the pages before them. An error in
+    making them is raised here; closing this stops the thread."""
+    ahead: Queue[MergeItem | _Ended] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def hand_over(thing: MergeItem | _Ended) -> bool:
+        while not stop.is_set():
             try:
-                with open_session() as session:
-                    copy_attachment_to(session, actor, attached.id, copy)
-            except Refusal as refusal:  # its content is gone: a page says so in its place
-                _log.warning("backup: attachment %s unreadable: %s", attached.id, refusal)
-                copy.write_bytes(b"")
-                yield _next(made, MergeItem(copy, attached.original_name, invoice.caption,
-                                            trusted=False, unreadable=str(refusal)))
-            else:
-                yield _next(made, MergeItem(copy, attached.original_name, invoice.caption,
-                                            trusted=False))
-            made = copy
-    if made is not None:
-        made.unlink(missing_ok=True)
+                ahead.put(thing, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def make() -> None:
+        try:
+            for item in items:
+                if not hand_over(item):
+                    return
+        except BaseException as error:  # raised again in the merge's thread
+            hand_over(_Ended(error))
+        else:
+            hand_over(_Ended(None))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    maker = threading.Thread(target=make, name="backup-items", daemon=True)
+    maker.start()
+    try:
+        while True:
+            got = ahead.get()
+            if isinstance(got, _Ended):
+                if got.error is not None:
+                    raise got.error
+                return
+            yield got
+    finally:
+        stop.set()
+        maker.join()
 
 
-def _next(done: Path | None, item: MergeItem) -> MergeItem:
-    if done is not None:
-        done.unlink(missing_ok=True)
-    return item
+def _disposed_once_merged(items: Iterator[MergeItem], work: Path,
+                          ) -> Generator[MergeItem, None, None]:
+    """`items`, each file made in `work` deleted when the next is asked for: the merge is done
+    with a file once it asks for the next."""
+    done: Path | None = None
+    try:
+        for item in items:
+            if done is not None:
+                done.unlink(missing_ok=True)
+            yield item
+            done = Path(item.path) if Path(item.path).parent == work else None
+    finally:
+        if done is not None:
+            done.unlink(missing_ok=True)
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
 
 
 def _result(plan: BackupPlan, merged: MergeResult) -> BackupResult:

@@ -187,11 +187,12 @@ def read_attachment(session: Session, actor: Actor, attachment_id: int) -> Itera
 
 
 def copy_attachment_to(session: Session, actor: Actor, attachment_id: int,
-                       destination: Path) -> Path:
+                       destination: Path, *, durable: bool = True) -> Path:
     """Write the attachment's content to the file `destination` (or, when it is a folder, to
     the attachment's name in it), streamed into a private temporary file beside it and renamed
     into place once the whole file matched its SHA-256: nobody sees a partial or damaged file.
-    Returns the file written. Refuses like read_attachment."""
+    `durable` waits for the disk before the rename (not needed for a copy that only lives
+    while a backup is compiled). Returns the file written. Refuses like read_attachment."""
     row = _visible_attachment(session, actor, attachment_id)
     chunks = _content(session, row, _chunk_keys(session, row))
     if destination.is_dir():
@@ -203,7 +204,8 @@ def copy_attachment_to(session: Session, actor: Actor, attachment_id: int,
             for chunk in chunks:
                 target.write(chunk)
             target.flush()
-            os.fsync(target.fileno())
+            if durable:
+                os.fsync(target.fileno())
         os.replace(temporary, destination)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -124,9 +124,11 @@ class BackupProgress(ModalScreen["BackupResult | str | None"]):
                         exit_on_error=False, group="backup")
 
     def _compile(self) -> None:
+        from data.config import locations
         from data.db import reading
         from data.documents.invoice_backups import compile_backup
         from data.documents.pdf_merge import MergeCancelled
+        from data.documents.rendered_invoices import RenderedInvoices
         from data.file_folders import folders_for
         from data.refusals import Refusal
         from data.services.actors import actor_for_login
@@ -138,8 +140,8 @@ class BackupProgress(ModalScreen["BackupResult | str | None"]):
             folder = folders_for(app.engine).download
             outcome: BackupResult | str | None = compile_backup(
                 lambda: reading(app.engine), actor, self._plan, folder, now=datetime.now(),
-                on_progress=self._progressed,
-                cancelled=self._cancel.is_set)
+                on_progress=self._progressed, cancelled=self._cancel.is_set,
+                rendered=RenderedInvoices(locations().rendered_invoices_dir))
         except MergeCancelled:
             outcome = None
         except Refusal as refusal:
