@@ -66,8 +66,7 @@ async def test_an_empty_home_says_why_and_what_to_do(sqlite_demo_engine: Engine)
 
     add_user(sqlite_demo_engine, "newcomer", company="Coastline Electric Co.",
              roles=frozenset({Role.INVOICE_CONTACT}))
-    for login, words in (("alex", "A system administrator works from the command line"),
-                         ("newcomer", "payapp users assign newcomer --project NUMBER")):
+    for login, words in (("newcomer", "payapp users assign newcomer --project NUMBER"),):
         app = make_app(sqlite_demo_engine, login)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)

@@ -139,3 +139,31 @@ def call_service(widget: Widget, what: str, work: Callable[[Session, Actor], T],
 
     return widget.run_worker(run, name=what, group=group, exclusive=exclusive, thread=True,
                              exit_on_error=False)
+
+
+def call_with_engine(widget: Widget, what: str, work: Callable[[Engine], T],
+                     answer: Callable[[T], Message], *,
+                     refused_by: tuple[type[Exception], ...] = (),
+                     group: str = "service", exclusive: bool = True) -> Worker[None]:
+    """Run `work(engine)` off the UI thread and post `answer(result)` to `widget`: for the system
+    administrator's commands, which act on the database itself (users and their roles, the
+    outbox, the audit trail) as the command line does. An error of `refused_by` (or a Refusal)
+    is a refusal, said in its own words."""
+    engine = acting(widget).engine
+
+    def run() -> None:
+        from data.refusals import Refusal
+
+        refusals: tuple[type[Exception], ...] = (Refusal, *refused_by)
+        try:
+            result = work(engine)
+        except refusals as refusal:
+            widget.post_message(ServiceRefused(what, str(refusal), refusal))
+            return
+        except Exception as error:  # shown and logged; the app stays up
+            widget.post_message(failed(what, error))
+            return
+        widget.post_message(answer(result))
+
+    return widget.run_worker(run, name=what, group=group, exclusive=exclusive, thread=True,
+                             exit_on_error=False)

@@ -146,6 +146,13 @@ class HomeScreen(Screen[None]):
             Text(terminal_safe(message, multiline=True), style="bold red"))
 
     def _show(self, home: Home) -> None:
+        from data.models import Role
+
+        if home.actor.roles == frozenset({Role.SYSTEM_ADMINISTRATOR}):
+            from tui.screens.system_admin import SystemAdminScreen
+
+            self.app.switch_screen(SystemAdminScreen())  # nothing to bill or review here
+            return
         first_load = self._home is None
         self._home, self._found = home, {}
         showing(self, home.point_of_view)
@@ -315,14 +322,8 @@ class HomeScreen(Screen[None]):
 
     def _why_nothing(self) -> str:
         """What an empty home means, for who this person is."""
-        from data.models import Role
-
         assert self._home is not None
         actor = self._home.actor
-        if actor.roles == frozenset({Role.SYSTEM_ADMINISTRATOR}):
-            return ("A system administrator works from the command line: payapp users add, "
-                    "assign, list and disable; payapp db upgrade; payapp audit verify. These "
-                    "lists show the projects you are put on.")
         return (f"You are on no project or commitment yet. Your system administrator puts you "
                 f"on them: payapp users assign {actor.login} --project NUMBER "
                 "(--commitment NUMBER for an invoice contact).")
@@ -445,6 +446,8 @@ class HomeScreen(Screen[None]):
         self.app.push_screen(kind(event.view.invoice_id, loaded=event))
 
     def palette_commands(self) -> Iterable[SystemCommand]:
+        from data.models import Role
+
         yield SystemCommand("Show invites to bill", "The invites of the open billing period",
                             lambda: self.action_tab("invites"))
         yield SystemCommand("Show invoices", "Your invoices, newest first",
@@ -469,6 +472,11 @@ class HomeScreen(Screen[None]):
             yield SystemCommand("Invite every commitment of the project to bill", "The "
                                 "highlighted commitment's project, its open billing period",
                                 self._invite_project)
+        if self._home is not None and self._home.actor.has(Role.SYSTEM_ADMINISTRATOR):
+            from tui.screens.system_admin import SystemAdminScreen
+
+            yield SystemCommand("System administration", "Users, the outbox, the database",
+                                lambda: self.app.push_screen(SystemAdminScreen()))
 
     # --- invoice backups ------------------------------------------------------------------------
 
