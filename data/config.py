@@ -193,3 +193,32 @@ def smtp_settings(where: Locations | None = None) -> SmtpSettings:
         f"no [smtp] section in {where.config_file} or {where.site_config_file}: add one with "
         'host, port, security ("starttls", "tls" or "none"), from_address and, if the server '
         "wants a login, user")
+
+
+# The reminder before a period's due date comes this many days before it (domain.md §2);
+# `[reminders] days_before` in the config file changes it.
+REMINDER_DAYS_BEFORE = 3
+REMINDER_DAYS_BEFORE_RANGE = range(1, 31)
+
+
+def reminder_days_before(where: Locations | None = None) -> int:
+    """`[reminders] days_before` of the user's config file, else of the site-wide one, else
+    REMINDER_DAYS_BEFORE; ConfigError, in one line, when it is not a number from 1 to 30."""
+    where = where or locations()
+    for path in (where.config_file, where.site_config_file):
+        section = read_config(path).get("reminders")
+        if section is None:
+            continue
+        if not isinstance(section, dict):
+            raise ConfigError(f"{path}: [reminders] must be a table of settings")
+        unknown = sorted(set(section) - {"days_before"})
+        if unknown:
+            raise ConfigError(f"{path}: [reminders] has unknown setting(s): {', '.join(unknown)}")
+        days = section.get("days_before", REMINDER_DAYS_BEFORE)
+        if isinstance(days, bool) or not isinstance(days, int) \
+                or days not in REMINDER_DAYS_BEFORE_RANGE:
+            raise ConfigError(f"{path}: [reminders] days_before must be a number of days from "
+                              f"{REMINDER_DAYS_BEFORE_RANGE.start} to "
+                              f"{REMINDER_DAYS_BEFORE_RANGE.stop - 1}")
+        return days
+    return REMINDER_DAYS_BEFORE

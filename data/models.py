@@ -537,3 +537,18 @@ class OutboxEmail(SQLModel, table=True):
                       Index("ix_outbox_email_waiting", "id",
                             sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
                             postgresql_where=text("sent_at IS NULL AND failed_at IS NULL")))
+
+
+class InviteReminder(SQLModel, table=True):
+    """A day on which an invite's contacts were reminded to bill (domain.md §2), written in the
+    same transaction as the reminder emails it queued. The database holds it to one row per
+    invite and day, so no run, repeated or concurrent, reminds anyone twice in a day."""
+
+    __tablename__ = "invite_reminder"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invite_id: int = Field(foreign_key="invite.id", ondelete="CASCADE")
+    reminder_day: date
+    created_at: datetime = Field(default_factory=utc_now)
+
+    __table_args__ = (UniqueConstraint("invite_id", "reminder_day"),)

@@ -16,8 +16,10 @@ from tests.conftest import DEMO_TODAY
 PAYAPP_TABLES = frozenset(SQLModel.metadata.tables)
 # Tables only the PostgreSQL workflow and audit chain use (migration 0004).
 POSTGRES_ONLY_TABLES = frozenset({"workflow_move", "workflow_status", "audit_chain_head"})
-# The demo leaves these empty (it attaches no files); every other table gets rows.
-NOT_IN_DEMO = frozenset({"retainage_rule", "attachment", "attachment_chunk", "attachment_part"})
+# The demo leaves these empty (it attaches no files and runs no reminder job); every other
+# table gets rows.
+NOT_IN_DEMO = frozenset({"retainage_rule", "attachment", "attachment_chunk", "attachment_part",
+                         "invite_reminder"})
 
 
 @pytest.fixture

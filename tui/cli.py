@@ -738,3 +738,57 @@ def outbox_login() -> None:
     except KeyringUnavailable as error:
         _fail(f"{error.problem}; set {PASSWORD_VARIABLE} for the delivery instead")
     click.echo("SMTP password stored in the system keyring.")
+
+
+@main.group()
+def reminders() -> None:
+    """The invite reminders (before the due date, then daily after it): queue and deliver them
+    from cron or a systemd timer, and say who may."""
+
+
+@reminders.command("run")
+def reminders_run() -> None:
+    """Queue today's reminders into the outbox, then deliver the outbox; prints one line. Exits
+    2 when the reminders cannot be queued or the SMTP server cannot be reached or refuses the
+    login (the emails wait for the next run), 1 when an email was refused or is uncertain (see
+    `payapp outbox list`), else 0."""
+    from data.config import ConfigError, reminder_days_before, smtp_settings
+    from data.outbox_delivery import DeliveryError, smtp_password
+    from data.reminders.job import run
+    from data.reminders.queue import ReminderError
+    from data.terminal_text import terminal_safe
+
+    try:
+        days_before = reminder_days_before()
+        settings = smtp_settings()
+        password = smtp_password(settings)
+        summary = run(_engine_for_admin(with_schema=True), settings, password,
+                      days_before=days_before)
+    except (ConfigError, DeliveryError, ReminderError) as error:
+        _fail(terminal_safe(str(error)), code=2)
+        return
+    click.echo(summary.line())
+    if summary.failure is not None:
+        click.echo(terminal_safe(f"payapp: {summary.failure}"), err=True)
+    elif summary.delivery is not None:
+        for answer in dict.fromkeys(summary.delivery.errors):
+            click.echo(terminal_safe(f"  {answer}"))
+    sys.exit(summary.exit_code)
+
+
+@reminders.command("allow")
+@click.argument("login")
+def reminders_allow(login: str) -> None:
+    """Let a user's login role queue the reminders (`payapp reminders run`): on PostgreSQL, a
+    member of payapp_reminder. The run also delivers: make it a mailer too
+    (`payapp users mailer LOGIN`)."""
+    from data.reminders.job import allow
+    from data.reminders.queue import ReminderError
+    from data.roles import UserError
+    from data.terminal_text import terminal_safe
+
+    try:
+        allow(_engine_for_admin(with_schema=True), login)
+    except (UserError, ReminderError) as error:
+        _fail(terminal_safe(str(error)))
+    click.echo(f"{login} may queue the invite reminders now")

@@ -1,0 +1,75 @@
+"""One run of the reminder job: queue today's reminders (committed first, so they survive a
+failed delivery), then deliver the outbox with data/outbox_delivery.py, the one delivery path.
+An email the server could not take waits in the outbox for the next run (or the next
+`payapp outbox deliver`)."""
+
+from __future__ import annotations
+
+import getpass
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Engine, text
+from sqlmodel import select
+
+from data import audit_chain
+from data.config import SmtpSettings
+from data.db import writing
+from data.models import AppUser, utc_now
+from data.outbox_delivery import TIMEOUT_SECONDS, DeliveryError, Summary, deliver
+from data.reminders.queue import REMINDER_ROLE, Queued, ReminderError, queue_reminders
+from data.roles import check_login
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    queued: Queued
+    delivery: Summary | None  # None when nothing could be delivered
+    failure: str | None = None  # why not: the server cannot be reached, refused the login...
+
+    def line(self) -> str:
+        delivered = self.delivery.line() if self.delivery else "not delivered"
+        return f"{self.queued.line()}; outbox: {delivered}"
+
+    @property
+    def exit_code(self) -> int:
+        """As `payapp outbox deliver`: 2 when nothing could be delivered, 1 when an email was
+        refused or is uncertain, else 0."""
+        if self.failure is not None or self.delivery is None:
+            return 2
+        return 1 if self.delivery.refused or self.delivery.uncertain else 0
+
+
+def run(engine: Engine, settings: SmtpSettings, password: str | None, *, days_before: int,
+        today: date | None = None, now: Callable[[], datetime] = utc_now,
+        timeout: float = TIMEOUT_SECONDS, context: ssl.SSLContext | None = None) -> RunSummary:
+    """Queue the reminders due on `today` (default: the database's), then deliver the outbox.
+    ReminderError when the reminders could not be queued (nothing was)."""
+    queued = queue_reminders(engine, days_before=days_before, today=today)
+    try:
+        delivery = deliver(engine, settings, password, now=now, timeout=timeout,
+                           context=context)
+    except DeliveryError as error:
+        return RunSummary(queued, None, str(error))
+    return RunSummary(queued, delivery)
+
+
+def allow(engine: Engine, login: str) -> None:
+    """Let a payapp user's login role queue the reminders (on PostgreSQL: membership of
+    payapp_reminder, which may only call the database's queuing function for its today);
+    audited like `payapp users mailer`."""
+    check_login(login)
+    with writing(engine) as session:
+        user = session.exec(select(AppUser).where(AppUser.login == login)).first()
+        if user is None:
+            raise ReminderError(f"there is no user {login!r}; add them first (payapp users add)")
+        if engine.dialect.name == "postgresql":
+            exists = session.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                                     {"r": login}).first()
+            if exists is None:
+                raise ReminderError(f"the user {login!r} has no database role")
+            session.execute(text(f'GRANT {REMINDER_ROLE} TO "{login}"'))
+        audit_chain.record(session, getpass.getuser(), "allow reminders", "app_user", user.id,
+                           after={"login": login, "may": "queue the invite reminders"})
