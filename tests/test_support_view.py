@@ -31,6 +31,7 @@ from data.refusals import Refusal
 from data.services import attachments, billing_periods, invites
 from data.services import invoice_changes as changes
 from data.services.actors import Actor, actor_for_login
+from data.services.bulk_status import change_statuses
 from data.services.home import InvoiceRow, home_for
 from data.services.invoice_history import invoice_history
 from data.services.invoice_review import mark_lines
@@ -399,6 +400,8 @@ WRITERS: list[Any] = [pytest.param(*case, id=case[0]) for case in (
         InvoiceStatus.APPROVED, InvoiceStatus.APPROVED_AS_NOTED,
         InvoiceStatus.PENDING_OWNER_APPROVAL, InvoiceStatus.REVISE_AND_RESUBMIT,
         InvoiceStatus.DRAFT)),
+    ("change_statuses", "pat", _under_review, lambda s, a, d: change_statuses(
+        s, a, [d.invoice], InvoiceStatus.APPROVED)),
     ("mark_lines approve", "pat", _under_review, _review(LineReview.APPROVED)),
     ("mark_lines reject", "pat", _under_review, _review(LineReview.REJECTED)),
     ("record_payment", "pat", None, lambda s, a, d: record_payment(

@@ -74,6 +74,9 @@ class CommitmentRow:
     method: str
     open_period_id: int | None
     open_period_due: date | None
+    # Where the commitment stands in its project's open period: "Not invited", "Invited",
+    # "Declined", or its invoice's status; "" without an open period.
+    this_period: str = ""
 
     @property
     def method_label(self) -> str:
@@ -132,6 +135,24 @@ def _paid(session: Session, invoice_ids: list[int]) -> dict[int, Decimal]:
     return {invoice_id: from_cents(int(total or 0)) for invoice_id, total in rows}
 
 
+NOT_INVITED = "Not invited"
+INVITED = "Invited"
+DECLINED = "Declined"
+
+
+def _this_period(commitment_id: int, period: BillingPeriod | None,
+                 invited: dict[tuple[int, int], str],
+                 status_for: dict[tuple[int, int], str]) -> str:
+    if period is None or period.id is None:
+        return ""
+    key = (commitment_id, period.id)
+    if key in status_for:
+        return STATUS_LABELS[InvoiceStatus(status_for[key])]
+    if key not in invited:
+        return NOT_INVITED
+    return DECLINED if invited[key] == InviteResponse.NO.value else INVITED
+
+
 def home_for(session: Session, actor: Actor, *, today: date) -> Home:
     visible = visible_commitment_ids(session, actor)
     commitments_query = (
@@ -148,15 +169,6 @@ def home_for(session: Session, actor: Actor, *, today: date) -> Home:
         p.project_id: p for p in session.exec(
             select(BillingPeriod).where(BillingPeriod.status == PeriodStatus.OPEN.value)).all()
     }
-    commitments = tuple(
-        CommitmentRow(
-            commitment_id=c.id or 0, project=f"{p.number} {p.name}", number=c.number,
-            title=c.title, company=co.name, method=c.accounting_method,
-            open_period_id=open_periods[p.id].id if p.id in open_periods else None,
-            open_period_due=open_periods[p.id].due_on if p.id in open_periods else None,
-        )
-        for c, p, co in commitment_rows
-    )
     by_id = {c.id: c for c, _, _ in commitment_rows}
     whose = {c.id: (co.name, f"{p.number} {p.name}") for c, p, co in commitment_rows}
     wording = {c.id: p.point_of_view for c, p, _ in commitment_rows}
@@ -169,10 +181,24 @@ def home_for(session: Session, actor: Actor, *, today: date) -> Home:
         .where(BillingPeriod.status == PeriodStatus.OPEN.value)
         .order_by(col(BillingPeriod.due_on))
     ).all()
-    invoice_for = {
-        (inv.commitment_id, inv.period_id): inv.id
-        for inv in session.exec(select(Invoice).where(col(Invoice.commitment_id).in_(ids))).all()
-    }
+    invoices_found = session.exec(
+        select(Invoice).where(col(Invoice.commitment_id).in_(ids))
+        .order_by(col(Invoice.period_end).desc(), col(Invoice.commitment_id))
+    ).all()
+    invoice_for = {(i.commitment_id, i.period_id): i.id for i in invoices_found}
+    status_for = {(i.commitment_id, i.period_id): i.status for i in invoices_found}
+    invited = {(inv.commitment_id, inv.period_id): inv.response for inv, _, _ in invite_rows}
+    commitments = tuple(
+        CommitmentRow(
+            commitment_id=c.id or 0, project=f"{p.number} {p.name}", number=c.number,
+            title=c.title, company=co.name, method=c.accounting_method,
+            open_period_id=open_periods[p.id].id if p.id in open_periods else None,
+            open_period_due=open_periods[p.id].due_on if p.id in open_periods else None,
+            this_period=_this_period(c.id or 0, open_periods.get(p.id or 0), invited,
+                                     status_for),
+        )
+        for c, p, co in commitment_rows
+    )
     invites = tuple(
         InviteRow(
             invite_id=inv.id or 0, commitment_id=inv.commitment_id,
@@ -186,10 +212,6 @@ def home_for(session: Session, actor: Actor, *, today: date) -> Home:
         for inv, period, user in invite_rows
     )
 
-    invoices_found = session.exec(
-        select(Invoice).where(col(Invoice.commitment_id).in_(ids))
-        .order_by(col(Invoice.period_end).desc(), col(Invoice.commitment_id))
-    ).all()
     invoice_ids = [i.id for i in invoices_found if i.id is not None]
     due = _current_payment_due(session, invoice_ids)
     paid = _paid(session, invoice_ids)

@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static, TabbedContent, TabPane
 
 from data.terminal_text import terminal_safe
-from tui.screens.home_lists import TABLES, detail_of, row_id
+from tui.screens.home_lists import TABLES, detail_of, row_id, status_of
 from tui.service_calls import ServiceFailed, ServiceRefused, acting, call_service
 from tui.widgets.fitted_columns import fit
 from tui.widgets.quiet_footer import QuietFooter
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from tui.screens.home_backups import BackupPlanned
     from tui.screens.home_invites import InvitesSent
     from tui.screens.home_periods import PeriodChanged
+    from tui.screens.home_status import StatusesChanged
     from tui.screens.invoice_base import InvoiceLoaded
 
 
@@ -67,7 +68,12 @@ class HomeScreen(Screen[None]):
         Binding("b", "bill", "Bill", id="home.bill",
                 tooltip="Start an invoice for the commitment (on the Commitments tab)"),
         Binding("space", "mark", "Mark", id="home.mark", show=False,
-                tooltip="Mark or unmark the invoice for a backup (on the Invoices tab)"),
+                tooltip="Mark or unmark the invoice, for a backup or a change of status"),
+        Binding("s", "status", "Status", id="home.status",
+                tooltip="Show only one status: how many invoices are in each, and how many "
+                        "commitments of an open period are not invited, invited or declined"),
+        Binding("S", "change_marked", "Set status", id="home.change_marked", show=False,
+                tooltip="Move the marked invoices to one status (an invoice administrator)"),
         Binding("B", "backup", "Backup", id="home.backup",
                 tooltip="Compile one PDF of the marked invoices and their PDF attachments"),
         Binding("question_mark", "keys", "Keys", id="home.keys", key_display="?",
@@ -96,6 +102,7 @@ class HomeScreen(Screen[None]):
     _finding = ""  # the words every row shown contains; "" shows every row
     _found: dict[str, list[Any]] = {}  # the rows found by kind; emptied with a new list or search
     _marked: frozenset[int] = frozenset()  # the invoices marked for a backup
+    _status: tuple[str, str] | None = None  # (kind, status label): only those rows are shown
 
     def on_mount(self) -> None:
         self.load()
@@ -187,12 +194,14 @@ class HomeScreen(Screen[None]):
         Worked out once per list and search, not on every cursor move."""
         rows = self._all_rows(kind)
         words = self._finding.lower().split()
-        if not words:
+        status = self._status[1] if self._status and self._status[0] == kind else None
+        if not words and status is None:
             return rows
         if kind not in self._found:
             self._found = {**self._found, kind: [
                 row for row in rows
-                if all(word in detail_of(kind, row).plain.lower() for word in words)]}
+                if all(word in detail_of(kind, row).plain.lower() for word in words)
+                and (status is None or status_of(kind, row) == status)]}
         return self._found[kind]
 
     def action_find(self) -> None:
@@ -238,6 +247,8 @@ class HomeScreen(Screen[None]):
                             ("commitments", "Commitments")):
             shown, every = len(self._rows(kind)), len(self._all_rows(kind))
             count = f"{shown} of {every}" if shown != every else f"{every}"
+            if self._status and self._status[0] == kind:
+                count += f" · {self._status[1]}"
             marked = sum(row_id(kind, row) in self._marked for row in self._all_rows(kind))
             if kind == "invoices" and marked:  # marked for a backup (B), shown or not
                 count += f" · {marked} ✓"
@@ -314,6 +325,11 @@ class HomeScreen(Screen[None]):
         if action in ("mark", "backup"):
             return (self._may_back_up() and self._active() == "invoices"
                     and bool(self._rows("invoices")))
+        if action == "status":
+            return self._may_back_up() and self._active() in ("invoices", "commitments")
+        if action == "change_marked":
+            return (self._is_administrator() and self._active() == "invoices"
+                    and bool(self._marked_ids()))
         return True
 
     def _nothing_at_all(self) -> bool:
@@ -462,7 +478,12 @@ class HomeScreen(Screen[None]):
                                 "are shown)", lambda: self._mark_shown(True))
             yield SystemCommand("Clear the marks", "Of every invoice shown",
                                 lambda: self._mark_shown(False))
+            yield SystemCommand("Show only one status", "With how many rows each status has (s)",
+                                self.action_status)
         if self._is_administrator():
+            yield SystemCommand("Move the marked invoices to one status", "Approve, hold for "
+                                "the owner, send back... each on its own (S)",
+                                self.action_change_marked)
             yield SystemCommand("Open a billing period", "From, to and due date, for a project "
                                 "you administer", self._open_period)
             yield SystemCommand("Close the open billing period", "Of the highlighted "
@@ -512,8 +533,7 @@ class HomeScreen(Screen[None]):
         from tui.screens.home_backups import plan_and_ask
 
         shown = [row_id("invoices", row) for row in self._rows("invoices")]
-        marked = [ident for ident in (row_id("invoices", row) for row in
-                                      self._all_rows("invoices")) if ident in self._marked]
+        marked = self._marked_ids()
         if marked:
             plan_and_ask(self, marked)
             return
@@ -597,6 +617,42 @@ class HomeScreen(Screen[None]):
 
         self.load()
         report_invites(self, event)
+
+    def _marked_ids(self) -> list[int]:
+        """The marked invoices, in the list's order (marks stay on rows a search hides)."""
+        return [ident for ident in (row_id("invoices", row) for row in
+                                    self._all_rows("invoices")) if ident in self._marked]
+
+    def action_status(self) -> None:
+        from tui.screens.home_status import choose_status
+
+        if self._home is not None:
+            choose_status(self, self._home, self._status, self._show_status)
+
+    def _show_status(self, chosen: tuple[str, str] | None) -> None:
+        self._status, self._found = chosen, {}
+        self._lay_out()
+        self._label_tabs()
+        if chosen is not None:
+            self.action_tab(chosen[0])
+            self.say(f"Showing the {chosen[0]} in “{chosen[1]}”: {len(self._rows(chosen[0]))}. "
+                     "s → Every status shows them all again.")
+        else:
+            self._show_detail()
+            self.refresh_bindings()
+
+    def action_change_marked(self) -> None:
+        from tui.screens.home_status import change_marked
+
+        marked = self._marked_ids()
+        if marked:
+            change_marked(self, marked)
+
+    def on_statuses_changed(self, event: StatusesChanged) -> None:
+        from tui.screens.home_status import report_moves
+
+        report_moves(self, event)
+        self.load()
 
     def on_period_changed(self, event: PeriodChanged) -> None:
         self.say(event.say)

@@ -112,13 +112,21 @@ COMMITMENTS = Layout(
                   if r.open_period_due else plain("none")),
             Shape("Period due", lambda r: _short_day(r.open_period_due)
                   if r.open_period_due else plain("none")))),
+        Column("this_period", (Shape("This period", lambda r: plain(r.this_period)),)),
     ),
     flex="title", flex_min=16,
-    squeeze=("project", "company", "open_period", "project", "company"),
+    squeeze=("project", "company", "open_period", "project", "company", "method",
+             "open_period"),
 )
 
 TABLES: dict[str, Layout] = {"invites": INVITES, "invoices": INVOICES,
                              "commitments": COMMITMENTS}
+
+
+def status_of(kind: str, row: Any) -> str:
+    """The status a row is counted and shown under (home's status filter): an invoice's status,
+    a commitment's standing in its project's open period."""
+    return str(row.status if kind == "invoices" else getattr(row, "this_period", ""))
 
 
 def detail_of(kind: str, row: Any) -> Text:
@@ -139,5 +147,6 @@ def detail_of(kind: str, row: Any) -> Text:
         due = (f"open period due {row.open_period_due:%b %d, %Y}" if row.open_period_due
                else "no open period")
         parts = [f"{row.number} {row.title}", row.company, f"method: {row.method_label}",
-                 row.project, due]
+                 row.project, due, *([f"this period: {row.this_period}"] if row.this_period
+                                    else [])]
     return Text(" · ".join(terminal_safe(part) for part in parts))
