@@ -11,11 +11,11 @@ total is the sum of its rounded lines, so the summary always adds up to what the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass, replace
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
-from data.money import HUNDRED, QUANTITY_PLACES, ZERO, round_cents
+from data.money import CENT, HUNDRED, QUANTITY_PLACES, ZERO, round_cents
 
 _QUANTITY_STEP = Decimal(1).scaleb(-QUANTITY_PLACES)
 
@@ -108,6 +108,9 @@ class LineResult:
     retainage_work: Decimal  # currently retained on work, after this period's release
     retainage_stored: Decimal
     problems: tuple[Problem, ...] = ()
+    # This line's share of the retainage held above the sliding scale's highest cap: proposed
+    # for release (compute_invoice), released only when someone enters it.
+    releasable_over_cap: Decimal = ZERO
 
     @property
     def scheduled_value(self) -> Decimal:
@@ -174,6 +177,8 @@ class Summary:
     total_previous_stored: Decimal = ZERO
     total_new_stored: Decimal = ZERO
     total_installed: Decimal = ZERO
+    # Retainage held above the sliding scale's highest cap (billing.releasable_over_cap).
+    releasable_over_cap: Decimal = ZERO
 
     @property
     def net_change_by_change_orders(self) -> Decimal:  # 2
@@ -211,16 +216,70 @@ class Invoice:
 
 
 @dataclass
-class _Allowance:
-    """How much more work retainage a sliding-scale cap still allows this period."""
+class SlidingScale:
+    """An invoice's sliding-scale rules as its lines are computed, in schedule order (A).
 
-    remaining: Decimal | None  # None: no cap
+    Each rule holds `rate` % of work until the retainage held reaches its cap (domain.md §4);
+    the rule in force is the first whose cap is above what is held so far. `held` starts at
+    what earlier invoices left held and grows by each line's retainage as it is computed.
+    """
 
-    def take(self, wanted: Decimal) -> Decimal:
-        if self.remaining is None or wanted <= 0:
-            return wanted
-        granted = min(wanted, max(self.remaining, ZERO))
-        self.remaining -= granted
+    rates: tuple[Decimal, ...]
+    caps: tuple[Decimal, ...]
+    held: Decimal
+
+    @classmethod
+    def of(cls, rules: Sequence[RetainageRule], *, held: Decimal, original_sum: Decimal,
+           revised_sum: Decimal) -> SlidingScale:
+        return cls(tuple(rule.rate for rule in rules),
+                   tuple(rule.cap_amount(original_sum, revised_sum) for rule in rules), held)
+
+    def _in_force(self, held: Decimal) -> int | None:
+        return next((i for i, cap in enumerate(self.caps) if held < cap), None)
+
+    def retain_work(self, work: Decimal) -> Decimal:
+        """Retainage on `work` billed this period, split where it crosses a cap.
+
+        The work up to the cap of the rule in force takes that rule's rate, the rest the next
+        rule's, and so on; past the last cap nothing more is held. Every full part fills its
+        rule's room exactly (a whole-cent amount, since caps and what is held are whole cents),
+        so only the last part can be a fraction of a cent, and the line's retainage is rounded
+        once, half-up (`money.round_cents`). The work a part covers is room ÷ rate, which can
+        be a recurring decimal (a 7 % rate); it is carried to 60 digits, and a recurring value
+        is never exactly on a half cent, so the one rounding gives the exact answer.
+
+        A line crossing a cap is split within itself; the lines before it in schedule order
+        have taken the first rate and the lines after it take the next. Worked: caps $5,000
+        (10 %) then 5 %, $4,000 held, $20,000 of work: $1,000 fills the first cap with $10,000
+        of work, the other $10,000 at 5 % holds $500; $1,500 in all.
+
+        A negative correction gives back retainage at the rate in force and leaves `held` as it
+        is: what a correction may give back is limited per line, by what that line held."""
+        if work <= 0:
+            rule = self._in_force(self.held)
+            return _percent_of(ZERO if rule is None else self.rates[rule], work)
+        exact = ZERO
+        with localcontext() as context:
+            context.prec = 60
+            while work > 0 and (rule := self._in_force(self.held + exact)) is not None:
+                rate, room = self.rates[rule], self.caps[rule] - self.held - exact
+                wanted = rate * work / HUNDRED
+                if wanted <= room:
+                    exact += wanted
+                    break
+                exact += room
+                work -= room * HUNDRED / rate
+        retained = round_cents(exact)
+        self.held += retained
+        return retained
+
+    def take(self, amount: Decimal) -> Decimal:
+        """Up to `amount` (whole cents) more held, as far as the highest cap still allows: the
+        stored-materials retainage keeps its own rate, the caps count all retainage held."""
+        if amount <= 0 or not self.caps:
+            return amount
+        granted = min(amount, max(max(self.caps) - self.held, ZERO))
+        self.held += granted
         return granted
 
 
@@ -228,9 +287,9 @@ def _percent_of(rate: Decimal, amount: Decimal) -> Decimal:
     return round_cents(rate * amount / HUNDRED)
 
 
-def compute_line(line: LineInput, *, work_rate: Decimal | None = None,
-                 allowance: _Allowance | None = None) -> LineResult:
-    """One line's F, G, %, H and retainage. `work_rate` overrides the line's (sliding scale)."""
+def compute_line(line: LineInput, *, scale: SlidingScale | None = None) -> LineResult:
+    """One line's F, G, %, H and retainage. With a sliding `scale`, its rules' rates replace
+    the line's work rate and its caps limit all retainage held."""
     problems: list[Problem] = []
     c = line.scheduled_value
     stored_before_install = line.previous_stored + line.new_stored
@@ -250,18 +309,18 @@ def compute_line(line: LineInput, *, work_rate: Decimal | None = None,
     if c < 0 and (g > 0 or work_to_date > 0):
         problems.append(Problem.CREDIT_ABOVE_ZERO)
 
-    rate = line.work_rate if work_rate is None else work_rate
-    retained_work = _percent_of(rate, line.work_this_period)
-    if allowance is not None:
-        retained_work = allowance.take(retained_work)
+    if scale is None:
+        retained_work = _percent_of(line.work_rate, line.work_this_period)
+    else:
+        retained_work = scale.retain_work(line.work_this_period)
     # A negative correction of work gives back retainage, never more than was held.
     retained_work = max(retained_work, -line.previous_retainage_work)
 
     # Materials retainage: held on new stored materials; when materials are installed their
     # retainage leaves the stored column (the work retainage on E now covers them).
     retained_stored = _percent_of(line.stored_rate, line.new_stored)
-    if allowance is not None:  # a sliding-scale cap counts all retainage held
-        retained_stored = allowance.take(retained_stored)
+    if scale is not None:
+        retained_stored = scale.take(retained_stored)
     moved_to_work = min(_percent_of(line.stored_rate, line.stored_installed),
                         line.previous_retainage_stored + retained_stored)
     retained_stored -= max(moved_to_work, ZERO)
@@ -327,18 +386,59 @@ def select_rule(rules: Sequence[RetainageRule], held: Decimal, original_sum: Dec
 
 def compute_invoice(lines: Sequence[LineInput], *, previous_certificates: Decimal = ZERO,
                     rules: Sequence[RetainageRule] = ()) -> Invoice:
-    """Every line and the G702 summary. `previous_certificates` is line 6 of the last invoice."""
+    """Every line and the G702 summary. `previous_certificates` is line 6 of the last invoice.
+
+    `rule_applied` is the sliding-scale rule in force when the invoice starts; a period whose
+    work crosses its cap goes on at the next rule's rate (`SlidingScale.retain_work`)."""
     original = sum((ln.scheduled_value for ln in lines if ln.change_order is None), ZERO)
     revised = sum((ln.scheduled_value for ln in lines), ZERO)
     held_before = sum(
         (ln.previous_retainage_work + ln.previous_retainage_stored for ln in lines), ZERO
     )
-    rule, remaining = select_rule(rules, held_before, original, revised)
-    allowance = _Allowance(remaining)
-    rate = None if rule is None else rule.rate
-    results = tuple(compute_line(ln, work_rate=rate, allowance=allowance) for ln in lines)
-    return Invoice(lines=results, summary=_summarize(lines, results, previous_certificates),
-                   rule_applied=rule)
+    rule, _ = select_rule(rules, held_before, original, revised)
+    scale = (SlidingScale.of(rules, held=held_before, original_sum=original,
+                             revised_sum=revised) if rules else None)
+    results = tuple(compute_line(ln, scale=scale) for ln in lines)
+    over_cap = releasable_over_cap(rules, sum((r.retainage for r in results), ZERO),
+                                   original_sum=original, revised_sum=revised)
+    if over_cap:
+        results = propose_release_over_cap(results, over_cap)
+    summary = replace(_summarize(lines, results, previous_certificates),
+                      releasable_over_cap=over_cap)
+    return Invoice(lines=results, summary=summary, rule_applied=rule)
+
+
+def releasable_over_cap(rules: Sequence[RetainageRule], held: Decimal, *,
+                        original_sum: Decimal, revised_sum: Decimal) -> Decimal:
+    """What is held above the most the sliding-scale rules allow, once this period's retention
+    and release are counted: the highest cap, past which retainage stops.
+
+    A deductive change order lowers a cap measured on the revised commitment value; when it
+    falls below what is already held, the difference is the subcontractor's to be paid, but
+    only when someone enters the release: this amount is proposed, never released by itself."""
+    if not rules:
+        return ZERO
+    ceiling = max(rule.cap_amount(original_sum, revised_sum) for rule in rules)
+    return max(held - ceiling, ZERO)
+
+
+def propose_release_over_cap(results: Sequence[LineResult],
+                             amount: Decimal) -> tuple[LineResult, ...]:
+    """`amount` spread over the lines in proportion to what each holds, to the cent.
+
+    Each line's share is cut down to the cent; the cents left go one each to the lines with the
+    largest cut-off remainders (the earlier line first on a tie), so the shares add up to
+    `amount` exactly and none exceeds what its line holds."""
+    held = [max(r.retainage, ZERO) for r in results]
+    total = sum(held, ZERO)
+    exact = [amount * h / total for h in held] if total else [ZERO for _ in held]
+    shares = [e.quantize(CENT, rounding=ROUND_DOWN) for e in exact]
+    left = int((amount - sum(shares, ZERO)) / CENT) if total else 0
+    by_remainder = sorted(range(len(shares)), key=lambda i: (shares[i] - exact[i], i))
+    for i in by_remainder[:left]:
+        shares[i] += CENT
+    return tuple(replace(r, releasable_over_cap=share) for r, share in zip(results, shares,
+                                                                             strict=True))
 
 
 def recompute_line(invoice: Invoice, lines: Sequence[LineInput], index: int, *,

@@ -691,13 +691,19 @@ def test_sliding_scale_never_pushes_held_past_the_cap(lines: list[LineInput],
     else:
         first = rules[reached.index(False)]
         assert inv.rule_applied == first
-        cap = first.cap_amount(original, revised)
-        assert held_before + s.total_retained_this_period <= cap
-        assert s.total_retainage + s.total_released <= cap
-        # Each line retains at most the rule's rate of its work, never the line's own rate.
+        # Work crossing a cap goes on at the next rule's rate, up to the highest cap.
+        ceiling = max(rule.cap_amount(original, revised) for rule in rules)
+        assert held_before + s.total_retained_this_period <= ceiling
+        assert s.total_retainage + s.total_released <= ceiling
+        # Each line retains at most the highest rule rate of its work, never the line's own.
+        highest = max(rule.rate for rule in rules[reached.index(False):])
         for r in inv.lines:
             assert r.retained_work_this_period <= half_up(
-                first.rate * r.line.work_this_period / 100)
+                highest * r.line.work_this_period / 100)
+        if held_before + s.total_retained_this_period < first.cap_amount(original, revised):
+            for r in inv.lines:  # no cap crossed: the first rule's rate throughout
+                assert r.retained_work_this_period == half_up(
+                    first.rate * r.line.work_this_period / 100)
 
 
 def test_unit_line_billed_in_parts_adds_up_to_the_scheduled_value() -> None:

@@ -21,7 +21,10 @@ from data.models import (
 from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import Invalid, NotAllowed, NotFound, Refusal
-from data.services.invoice_changes import create_invoice
+from data.services.invoice_changes import (
+    create_invoice,
+    refuse_while_an_earlier_invoice_is_open,
+)
 from data.workflow import Standing
 
 
@@ -55,8 +58,10 @@ def send_invite(session: Session, actor: Actor, commitment_id: int, period_id: i
 
 def respond(session: Session, actor: Actor, invite_id: int, *, bill: bool,
             today: date) -> Invoice | None:
-    """Yes opens the invoice for the commitment and period (or the one already there);
-    No records the answer. No can become Yes until the due date; nothing changes after it."""
+    """Yes opens the invoice for the commitment and period (or the one already there), but
+    not while an earlier invoice of the commitment is not yet approved: the answer is refused
+    and stays as it was. No records the answer. No can become Yes until the due date; nothing
+    changes after it."""
     invite = session.get(Invite, invite_id)
     if invite is None:
         raise NotFound(f"there is no invite {invite_id}")
@@ -72,6 +77,8 @@ def respond(session: Session, actor: Actor, invite_id: int, *, bill: bool,
                                                   Invoice.period_id == invite.period_id)).first()
     if not bill and existing is not None:
         raise Invalid("an invoice already exists for this invite; it cannot be declined now")
+    if bill and existing is None:
+        refuse_while_an_earlier_invoice_is_open(session, invite.commitment_id)
     before = invite.response
     invite.response = (InviteResponse.YES if bill else InviteResponse.NO).value
     invite.responded_at = utc_now()

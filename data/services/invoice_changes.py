@@ -39,6 +39,7 @@ from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import Conflict, Invalid, NotAllowed, NotFound, saving
 from data.services.invoice_figures import (
+    COUNTS_AS_APPROVED,
     Previous,
     billable_sov_lines,
     compute,
@@ -47,7 +48,7 @@ from data.services.invoice_figures import (
 )
 from data.services.invoice_lookup import invoice_and_commitment, is_latest
 from data.terminal_text import holds_controls
-from data.wording import refusal_sentence
+from data.wording import STATUS_LABELS, refusal_sentence
 from data.workflow import APPROVED_FOR_PAYMENT, Standing, check_edit, check_move
 
 
@@ -60,12 +61,32 @@ class StaleInvoice(Conflict):
         self.current_version = current_version
 
 
+def refuse_while_an_earlier_invoice_is_open(session: Session, commitment_id: int) -> None:
+    """A new invoice starts only when every earlier one of its commitment is approved
+    (domain.md §3): refused, naming the first that is not, while one is Draft, Under Review or
+    Revise & Resubmit."""
+    approved = [status.value for status in COUNTS_AS_APPROVED]
+    open_invoice = session.exec(
+        select(Invoice).where(Invoice.commitment_id == commitment_id,
+                              col(Invoice.status).not_in(approved))
+        .order_by(col(Invoice.position))).first()
+    if open_invoice is None:
+        return
+    own_number = f" ({open_invoice.invoice_number})" if open_invoice.invoice_number else ""
+    raise Invalid(
+        f"invoice #{open_invoice.position}{own_number} of this commitment is "
+        f"{STATUS_LABELS[InvoiceStatus(open_invoice.status)]}; a new invoice starts only when "
+        "every earlier one is approved"
+    )
+
+
 def create_invoice(session: Session, actor: Actor, commitment_id: int, period_id: int, *,
                    today: date, invoice_type: InviteType = InviteType.WORK_AND_MATERIALS
                    ) -> Invoice:
     """A new Draft invoice for a commitment and an open billing period.
 
-    A contact may create one only before the period's due date; an administrator at any time.
+    A contact may create one only before the period's due date; an administrator at any time;
+    either only when every earlier invoice of the commitment is approved.
     """
     commitment = session.get(Commitment, commitment_id)
     period = session.get(BillingPeriod, period_id)
@@ -87,6 +108,7 @@ def create_invoice(session: Session, actor: Actor, commitment_id: int, period_id
                                                   Invoice.period_id == period_id)).first()
     if existing is not None:
         raise Invalid(f"invoice #{existing.position} already exists for this billing period")
+    refuse_while_an_earlier_invoice_is_open(session, commitment_id)
     position = (session.exec(select(func.max(Invoice.position))
                              .where(Invoice.commitment_id == commitment_id)).one() or 0) + 1
     invoice = Invoice(

@@ -1,8 +1,9 @@
 """An invoice's figures from the tables: the schedule of values it bills, what earlier invoices
 billed on each line, its retainage rules, and data.billing's arithmetic over them.
 
-"Previous" columns are sums over the commitment's earlier invoices, read in one grouped query.
-Nothing here checks who is asking: the read models and the use cases do.
+"Previous" columns (D, previous stored materials, previous retainage) and line 7 are sums over
+the commitment's earlier invoices that are approved, read in one grouped query. Nothing here
+checks who is asking: the read models and the use cases do.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from data.models import (
     ChangeOrderStatus,
     Invoice,
     InvoiceLine,
+    InvoiceStatus,
     RetainageRule,
     SovLine,
 )
@@ -53,12 +55,20 @@ class Previous:
     quantity: int = 0
 
 
+# The statuses in which an invoice counts as approved (domain.md §3): its figures are the
+# "previous" of the invoices after it, and a new invoice may start after it. Pending Owner
+# Approval is one: the general contractor has approved it and waits for the owner's money.
+COUNTS_AS_APPROVED = frozenset({InvoiceStatus.APPROVED, InvoiceStatus.APPROVED_AS_NOTED,
+                                InvoiceStatus.PENDING_OWNER_APPROVAL})
+
+
 def _rate(stored: int) -> Decimal:
     return from_scaled(stored, PERCENT_SCALE)
 
 
 def previous_by_line(session: Session, invoice: Invoice) -> dict[int, Previous]:
-    """Per SOV line id, the sums over the invoices before `invoice`."""
+    """Per SOV line id, the sums over the approved invoices before `invoice`: one sent back
+    for revision (or still in draft or review) counts again once it is approved."""
     il = InvoiceLine
     # SQLModel's select() takes at most four columns; this grouped query needs six.
     rows = session.connection().execute(
@@ -72,7 +82,8 @@ def previous_by_line(session: Session, invoice: Invoice) -> dict[int, Previous]:
         )
         .join(Invoice, col(Invoice.id) == il.invoice_id)
         .where(col(Invoice.commitment_id) == invoice.commitment_id,
-               col(Invoice.position) < invoice.position)
+               col(Invoice.position) < invoice.position,
+               col(Invoice.status).in_([status.value for status in COUNTS_AS_APPROVED]))
         .group_by(col(il.sov_line_id))
     ).all()
     return {row[0]: Previous(*(int(v or 0) for v in row[1:])) for row in rows}

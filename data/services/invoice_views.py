@@ -22,7 +22,7 @@ from data.models import (
     PaymentStatus,
     Project,
 )
-from data.money import from_cents
+from data.money import format_money, from_cents
 from data.services.access import require_visible
 from data.services.actors import Actor
 from data.services.errors import NotAllowed
@@ -88,6 +88,14 @@ class InvoiceView:
     # status), from the audit trail; None when payapp cannot tell. Text from the database: a
     # screen makes it safe for the terminal before showing it.
     last_saved_by: str | None = None
+    # Retainage held above the highest sliding-scale cap (a deductive change order lowered it),
+    # proposed for release in words; None when nothing is over. Each line's share is its
+    # `result.releasable_over_cap`.
+    release_proposal: str | None = None
+
+    @property
+    def releasable_over_cap(self) -> Decimal:
+        return self.summary.releasable_over_cap
 
     @property
     def status_label(self) -> str:
@@ -117,6 +125,17 @@ def last_saved_by(session: Session, invoice: Invoice) -> str | None:
         return None
     person = session.get(AppUser, invoice.updated_by_id)
     return person.display_name if person is not None else None
+
+
+def release_proposal(summary: billing.Summary) -> str | None:
+    """What the readers of an invoice are told when retainage is held over the cap."""
+    over = summary.releasable_over_cap
+    if not over:
+        return None
+    cap = summary.total_retainage - over
+    return (f"{format_money(over)} of retainage is held above the retainage cap, now "
+            f"{format_money(cap)}: it is proposed for release on the lines, and is paid only "
+            "once someone enters it as a release.")
 
 
 def load_invoice(session: Session, actor: Actor, invoice_id: int) -> InvoiceView:
@@ -165,4 +184,5 @@ def load_invoice(session: Session, actor: Actor, invoice_id: int) -> InvoiceView
         payment_status=payment_status(due, paid, approved=status in APPROVED_FOR_PAYMENT),
         rules=tuple(computed.rules),
         last_saved_by=last_saved_by(session, invoice),
+        release_proposal=release_proposal(computed.result.summary),
     )
