@@ -45,6 +45,9 @@ def line_in_full(draft: DraftInvoice, line: SheetLine, cells: Mapping[str, str])
     for problem in result.problems:
         if problem is not Problem.OVERBILLED:
             sentences.append(f"⚠ {problem.value}.")
+    if result.releasable_over_cap:
+        sentences.append(f"⚑ {format_money(result.releasable_over_cap)} held above the "
+                         "retainage cap: proposed for release (enter it as released).")
     columns = g703.sheet_columns(draft.view.method, stored_separately=draft.view.stored_separately)
     figures = [f"{column.label} {cells[column.key]}" for column in columns
                if column.numeric and cells.get(column.key)]

@@ -24,6 +24,10 @@ class SummaryPanel(Static):
             style = "bold" if number in ("3", "6", "8", "9") else ""
             table.add_row(Text(number, style="dim"), Text(caption, style=style),
                           money(amount, style=style))
+        if summary.releasable_over_cap:  # a deductive change order lowered the cap
+            table.add_row(Text("⚑", style="bold yellow"), Text(
+                "Held above the retainage cap, proposed for release (paid once entered as "
+                "released on the lines)", style="yellow"), money(summary.releasable_over_cap))
         orders = summary.change_orders
         table.add_row("", "", "")
         table.add_row("", Text("Change order summary", style="bold"), "")
