@@ -118,11 +118,12 @@ OUTBOX = Layout(
         Column("since", (Shape("Since (UTC)", lambda e: plain(f"{e.since:%b %d %H:%M}")),
                          Shape("Since", lambda e: plain(f"{e.since:%b %d}")))),
         Column("tries", (Shape("Tries", lambda e: plain(str(e.attempts))),)),
-        Column("to", (Shape("To", lambda e: plain(e.to_address), max_width=28),
+        Column("to", (Shape("To", lambda e: plain(e.to_address)),
+                      Shape("To", lambda e: plain(e.to_address), max_width=28),
                       Shape("To", lambda e: plain(e.to_address), max_width=16))),
         Column("subject", (Shape("Subject", lambda e: plain(e.subject)),)),
     ),
-    flex="subject", flex_min=24, squeeze=("since", "to", "since"),
+    flex="subject", flex_min=24, squeeze=("to", "since", "to", "since"),
 )
 
 
