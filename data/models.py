@@ -552,3 +552,23 @@ class InviteReminder(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now)
 
     __table_args__ = (UniqueConstraint("invite_id", "reminder_day"),)
+
+
+class PaymentHoldRelease(SQLModel, table=True):
+    """An invoice administrator's release of the holds on an invoice's payment, with the reason
+    they gave (data/services/payment_holds.py). It releases the reasons present when it was
+    given: `covers` lists their keys (JSON), `held_for` their words then. Never changed or
+    removed: on PostgreSQL the database stamps who and when, and grants no UPDATE or DELETE."""
+
+    __tablename__ = "payment_hold_release"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True)
+    reason: str = Field(max_length=2000)
+    covers: str
+    held_for: str
+    released_by_id: int = Field(foreign_key="app_user.id")
+    released_at: datetime = Field(default_factory=utc_now)
+
+    __table_args__ = (CheckConstraint("length(trim(reason)) > 0", name="reason_given"),
+                      CheckConstraint("covers <> '[]'", name="covers_a_reason"))

@@ -35,6 +35,8 @@ from data.services.bulk_status import change_statuses
 from data.services.home import InvoiceRow, home_for
 from data.services.invoice_history import invoice_history
 from data.services.invoice_review import mark_lines
+from data.services.invoice_views import load_invoice
+from data.services.payment_holds import release_hold
 from data.services.payments import record_payment
 from data.wording import STATUS_LABELS
 from tests.conftest import DEMO_TODAY
@@ -332,6 +334,25 @@ def _under_review(backend: Backend, _demo: Demo) -> None:
     send_erins_resubmission(backend.who("erin"))
 
 
+def _approved_and_owed(backend: Backend, demo: Demo) -> None:
+    """erin's invoice #3 sent and approved: nothing of it paid yet."""
+    _under_review(backend, demo)
+    _as(backend, "pat", _decide(InvoiceStatus.APPROVED), demo)
+
+
+def _approved_and_held(backend: Backend, demo: Demo) -> None:
+    """erin's invoice #3 billed past a line's scheduled value, sent and approved: held."""
+    def overbill(session: Session, actor: Actor, d: Demo) -> object:
+        view = load_invoice(session, actor, d.invoice)
+        line = view.lines[0]
+        past = line.result.scheduled_value - line.result.line.previous_work + Decimal("1.00")
+        return changes.save_lines(session, actor, d.invoice,
+                                  {line.sov_line_id: changes.LineEntry(work=past)})
+
+    _as(backend, "erin", overbill, demo)
+    _approved_and_owed(backend, demo)
+
+
 def _closed(backend: Backend, demo: Demo) -> None:
     _as(backend, "pat", lambda s, a, d: billing_periods.close_period(s, a, d.period), demo)
 
@@ -404,8 +425,10 @@ WRITERS: list[Any] = [pytest.param(*case, id=case[0]) for case in (
         s, a, [d.invoice], InvoiceStatus.APPROVED)),
     ("mark_lines approve", "pat", _under_review, _review(LineReview.APPROVED)),
     ("mark_lines reject", "pat", _under_review, _review(LineReview.REJECTED)),
-    ("record_payment", "pat", None, lambda s, a, d: record_payment(
-        s, a, d.approved, Decimal("1.00"), paid_on=DEMO_TODAY, reference="ACH 1")),
+    ("record_payment", "pat", _approved_and_owed, lambda s, a, d: record_payment(
+        s, a, d.invoice, Decimal("1.00"), paid_on=DEMO_TODAY, reference="ACH 1")),
+    ("release_hold", "pat", _approved_and_held, lambda s, a, d: release_hold(
+        s, a, d.invoice, "The owner approved the extra footage")),
     ("create_invoice", "dan", None, lambda s, a, d: changes.create_invoice(
         s, a, d.concrete, d.period, today=DEMO_TODAY)),
     ("respond yes", "dan", None, lambda s, a, d: invites.respond(
@@ -427,7 +450,7 @@ WRITERS: list[Any] = [pytest.param(*case, id=case[0]) for case in (
 )]
 # The services that only read; WRITERS names the others.
 READS = {"home_for", "load_invoice", "invoice_history", "list_attachments", "read_attachment",
-         "copy_attachment_to", "periods_of",
+         "copy_attachment_to", "periods_of", "holds_of",
          "is_contact",
          "is_project_admin", "require_visible", "standing", "visible_commitment_ids"}
 

@@ -2,7 +2,9 @@
 with what the reviewer does: approve a line (y) or reject it with a reason the contact reads (n),
 for the line under the cursor or the lines marked with Space; decide on the whole invoice (d:
 approve, approve as noted, hold for the owner, send back for revision, return to draft); and,
-once it is approved, record what was paid (p)."""
+once it is approved, record what was paid (p). An approved invoice may be held from payment
+(data/services/payment_holds.py): the message line says why, p explains and offers the release,
+and u releases the hold, saying why."""
 
 from __future__ import annotations
 
@@ -37,6 +39,15 @@ DECISIONS: dict[str, tuple[str, str]] = {
 }
 
 
+class HoldsRead(Message):
+    """Why the invoice is held from payment now (empty: it is not); `say` came with the load."""
+
+    def __init__(self, holds: list[str], say: str) -> None:
+        super().__init__()
+        self.holds = holds
+        self.say = say
+
+
 class Reviewed(Message):
     """A review step was written; the invoice is read again and `say` is said."""
 
@@ -62,8 +73,14 @@ class ReviewScreen(InvoicePartsScreen):
         Binding("d", "decide", "Decide", id="review.decide",
                 tooltip="Decide on the invoice: approve it, send it back, ..."),
         Binding("p", "payment", "Paid", id="review.payment",
-                tooltip="Record a payment of this approved invoice"),
+                tooltip="Record a payment of this approved invoice (or see why it is held)"),
+        Binding("u", "release_hold", "Release hold", id="review.release_hold",
+                tooltip="Release the hold on this invoice's payment, saying why"),
     ]
+
+    def __init__(self, invoice_id: int, loaded: InvoiceLoaded | None = None) -> None:
+        super().__init__(invoice_id, loaded)
+        self.holds: list[str] = []  # why the approved invoice is held from payment now
 
     def may_change(self, view: InvoiceView) -> bool:
         return False  # the reviewer reads the figures; the contact changes them
@@ -72,7 +89,10 @@ class ReviewScreen(InvoicePartsScreen):
         self.grid.marks_while_read_only = _reviewable(event.view)
         self.grid.shows_approvals = True
         self.grid.set_marked(())
+        self.holds = []
         super().show_loaded(event)
+        if _payable(event.view):
+            self._read_holds(event.say)
 
     def greeting(self, view: InvoiceView) -> str:
         if _reviewable(view):
@@ -95,11 +115,10 @@ class ReviewScreen(InvoicePartsScreen):
             return (view is not None and view.standing is Standing.ADMINISTRATOR
                     and any(move.target is not view.status for move in view.moves))
         if action == "payment":
-            from data.workflow import APPROVED_FOR_PAYMENT, Standing
-
-            return (view is not None and view.standing is Standing.ADMINISTRATOR
-                    and view.status in APPROVED_FOR_PAYMENT
-                    and view.paid < view.summary.current_payment_due)
+            return _payable(view) and (bool(self.holds) or (
+                view is not None and view.paid < view.summary.current_payment_due))
+        if action == "release_hold":
+            return _payable(view) and bool(self.holds)
         return super().check_action(action, parameters)
 
     def _on_lines(self) -> bool:
@@ -214,19 +233,26 @@ class ReviewScreen(InvoicePartsScreen):
 
     def action_payment(self) -> None:
         from data.money import format_money, parse_money
+        from data.services.payments import overpayment
         from tui.widgets.form import FormField, FormScreen
 
         view = self.view
         if view is None or not self.check_action("payment", ()):
             return
-        owed = max(view.summary.current_payment_due - view.paid, Decimal(0))
+        if self.holds:
+            self._explain_hold()
+            return
+        due = view.summary.current_payment_due
+        owed = max(due - view.paid, Decimal(0))
 
         def amount(text: str) -> str | None:
             try:
                 value = parse_money(text)
             except ValueError as error:
                 return str(error)
-            return None if value > 0 else "a payment must be more than $0.00"
+            if value <= 0:
+                return "a payment must be more than $0.00"
+            return overpayment(due, view.paid, value)
 
         today = acting(self).today()
         fields = [FormField("amount", "Amount paid", f"{owed:f}", amount),
@@ -258,16 +284,96 @@ class ReviewScreen(InvoicePartsScreen):
         self.say("Recording the payment…")
         call_service(self, "Recording the payment", work, Reviewed, writes=True, group="review")
 
+    # --- holds on payment -------------------------------------------------------------------
+
+    def _read_holds(self, say: str) -> None:
+        from data.services.payment_holds import holds_of
+
+        invoice_id = self.invoice_id
+
+        def work(session: Session, actor: Actor) -> HoldsRead:
+            return HoldsRead(holds_of(session, actor, invoice_id), say)
+
+        call_service(self, "Reading the holds on payment", work, lambda read: read,
+                     group="holds")
+
+    def on_holds_read(self, event: HoldsRead) -> None:
+        self.holds = event.holds
+        self.refresh_bindings()
+        if self.holds:
+            said = f"{event.say.rstrip()} " if event.say else ""
+            self.say(f"{said}Held from payment: {'; '.join(self.holds)}. p says why; u "
+                     "releases the hold.")
+
+    def _explain_hold(self) -> None:
+        assert self.view is not None
+        question = "\n".join([f"Invoice #{self.view.position} cannot be paid: it is held from "
+                              "payment.", "", *(f"• {hold}" for hold in self.holds), "",
+                              "Release the hold, saying why, then record the payment."])
+
+        def chosen(answer: str | None) -> None:
+            if answer == "release":
+                self.action_release_hold()
+
+        self.app.push_screen(Choose(question, [("release", "Release hold"),
+                                               ("cancel", "Cancel")]), chosen)
+
+    def action_release_hold(self) -> None:
+        if self.view is None or not self.check_action("release_hold", ()):
+            return
+        position = self.view.position
+        releases = "; ".join(self.holds)
+
+        def answer(reason: str | None) -> None:
+            if reason is not None:
+                self._release(reason)
+
+        self.app.push_screen(Ask(f"Why may invoice #{position} be paid although {releases}? "
+                                 "The reason is kept with the invoice, with your name and the "
+                                 "time. A reason that appears later holds it again.",
+                                 check=_a_release_reason), answer)
+
+    def _release(self, reason: str) -> None:
+        from data.services.payment_holds import release_hold
+
+        assert self.view is not None
+        invoice_id, position = self.invoice_id, self.view.position
+
+        def work(session: Session, actor: Actor) -> str:
+            release_hold(session, actor, invoice_id, reason)
+            return f"The hold on invoice #{position} is released: p records a payment."
+
+        self.say("Releasing the hold…")
+        call_service(self, "Releasing the hold", work, Reviewed, writes=True, group="review")
+
     def on_reviewed(self, event: Reviewed) -> None:
         self.load(event.say)
 
     def refused(self, event: ServiceRefused) -> None:
         from data.services.invoice_changes import StaleInvoice
+        from data.services.payment_holds import HeldFromPayment
 
+        if isinstance(event.refusal, HeldFromPayment):  # held since the invoice was read
+            self.holds = event.refusal.reasons
+            self.refresh_bindings()
+            self.say(f"{event.text} u releases the hold.", error=True)
+            return
         super().refused(event)
         if isinstance(event.refusal, StaleInvoice):
             self.load("Someone changed this invoice meanwhile: it is shown as it is now; "
                       "nothing of your review step was saved.")
+
+
+def _payable(view: InvoiceView | None) -> bool:
+    """An approved invoice, seen by one of the project's invoice administrators."""
+    from data.workflow import APPROVED_FOR_PAYMENT, Standing
+
+    return (view is not None and view.standing is Standing.ADMINISTRATOR
+            and view.status in APPROVED_FOR_PAYMENT)
+
+
+def _a_release_reason(text: str) -> str | None:
+    return None if text.strip() else "say why: the reason is kept with the invoice"
 
 
 def _a_reason(text: str) -> str | None:
