@@ -23,12 +23,23 @@ from sqlmodel import Session, col, func, select
 
 from data import services
 from data.audit_chain import verify_database
+from data.billing import Method
 from data.db import reading, writing
 from data.demo import DEMO_PROJECT_NUMBER
 from data.file_folders import folders_for
-from data.models import AuditEntry, InviteType, Invoice, InvoiceLine, InvoiceStatus, LineReview
+from data.models import (
+    AuditEntry,
+    ChangeOrder,
+    ChangeOrderKind,
+    ChangeOrderStatus,
+    InviteType,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineReview,
+)
 from data.refusals import Refusal
-from data.services import attachments, billing_periods, invites
+from data.services import attachments, billing_periods, change_orders, commitment_setup, invites
 from data.services import invoice_changes as changes
 from data.services.actors import Actor, actor_for_login
 from data.services.bulk_status import change_statuses
@@ -408,6 +419,23 @@ def _invited_each(session: Session, actor: Actor, demo: Demo) -> object:
     return outcome
 
 
+def _drywall(number: str = "SC-2417-099") -> commitment_setup.CommitmentTerms:
+    return commitment_setup.CommitmentTerms(number=number, title="Drywall",
+                                            company="Coastline Electric Co.")
+
+
+def _new_commitment(backend: Backend, demo: Demo) -> None:
+    """A commitment with no invoice yet: its schedule of values may still take lines."""
+    demo.electrical = _as(backend, "pat", lambda s, a, d: commitment_setup.create_commitment(
+        s, a, DEMO_PROJECT_NUMBER, _drywall("SC-2417-098")), demo).commitment_id
+
+
+def _pending_pco(session: Session, _actor: Actor, demo: Demo) -> int:
+    return session.exec(select(ChangeOrder.id).where(
+        ChangeOrder.commitment_id == demo.electrical,
+        ChangeOrder.status == ChangeOrderStatus.PENDING.value)).one() or 0
+
+
 WRITERS: list[Any] = [pytest.param(*case, id=case[0]) for case in (
     ("save_lines figures", "erin", None, lambda s, a, d: changes.save_lines(
         s, a, d.invoice, {_first_line(s, d.invoice): changes.LineEntry(work=Decimal("1.00"))})),
@@ -444,6 +472,19 @@ WRITERS: list[Any] = [pytest.param(*case, id=case[0]) for case in (
         s, a, d.period)),
     ("remove_period", "pat", _next_period, lambda s, a, d: billing_periods.remove_period(
         s, a, d.period)),
+    ("create_commitment", "pat", None, lambda s, a, d: commitment_setup.create_commitment(
+        s, a, DEMO_PROJECT_NUMBER, _drywall())),
+    ("edit_commitment", "pat", None, lambda s, a, d: commitment_setup.edit_commitment(
+        s, a, d.concrete, commitment_setup.CommitmentTerms(
+            number="SC-2417-031", title="Site Concrete", company="Bayside Concrete & Paving, LLC",
+            contacts=("dan",), method=Method.UNIT, work_retainage=Decimal("4")))),
+    ("import_sov", "pat", _new_commitment, lambda s, a, d: commitment_setup.import_sov(
+        s, a, d.electrical, "item,description,scheduled value\n1,Framing,100.00\n")),
+    ("create_change_order", "pat", None, lambda s, a, d: change_orders.create_change_order(
+        s, a, d.electrical, kind=ChangeOrderKind.CCO, number="009", title="Added outlets",
+        lines=[change_orders.ChangeOrderLine("Outlets", Decimal("100.00"))])),
+    ("move_change_order", "pat", None, lambda s, a, d: change_orders.move_change_order(
+        s, a, _pending_pco(s, a, d), ChangeOrderStatus.APPROVED, today=DEMO_TODAY)),
     ("add_attachment", "erin", None, _attach),
     ("remove_attachment", "erin", _attached, lambda s, a, d: attachments.remove_attachment(
         s, a, d.attachment)),
@@ -451,7 +492,8 @@ WRITERS: list[Any] = [pytest.param(*case, id=case[0]) for case in (
 # The services that only read; WRITERS names the others.
 READS = {"home_for", "load_invoice", "invoice_history", "list_attachments", "read_attachment",
          "copy_attachment_to", "periods_of", "holds_of",
-         "is_contact",
+         "is_contact", "find_commitment", "commitments_of", "change_orders_of",
+         "administered_commitment",
          "is_project_admin", "require_visible", "standing", "visible_commitment_ids"}
 
 

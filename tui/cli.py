@@ -792,3 +792,157 @@ def reminders_allow(login: str) -> None:
     except (UserError, ReminderError) as error:
         _fail(terminal_safe(str(error)))
     click.echo(f"{login} may queue the invite reminders now")
+
+
+# --- commitments set up by an invoice administrator ---------------------------------------------
+
+_DEMO_OPTION = click.option("--demo", is_flag=True,
+                            help="Use the demo database (see `payapp demo`).")
+_AS_OPTION = click.option("--as", "login_as", metavar="LOGIN",
+                          help="With --demo: act as this demo user.")
+_IN_PROJECT = click.option("--project", "project_number", required=True, metavar="NUMBER",
+                           help="The project (you administer it).")
+
+
+@main.group()
+def commitments() -> None:
+    """Set up a project's commitments (invoice administrators): create one, import its schedule
+    of values from CSV, list them."""
+
+
+@commitments.command("create")
+@_IN_PROJECT
+@click.option("--number", required=True, help="The commitment's number, unique in the project.")
+@click.option("--title", required=True)
+@click.option("--company", required=True, help="The contract company (a subcontractor).")
+@click.option("--new-company", is_flag=True, help="Create the company: it is new to payapp.")
+@click.option("--contact", "contacts", multiple=True, metavar="LOGIN",
+              help="An invoice contact (a user of the company); repeat for several.")
+@click.option("--method", type=click.Choice(["amount", "unit"]), default="amount",
+              show_default=True, help="Accounting method; fixed once the SOV has lines.")
+@click.option("--work-retainage", metavar="PCT", callback=_decimal_option("percent"),
+              help="Retainage on work, 0 to 100 (default 0).")
+@click.option("--stored-retainage", metavar="PCT", callback=_decimal_option("percent"),
+              help="Retainage on stored materials, 0 to 100 (default 0).")
+@click.option("--sliding-scale", default="", metavar="STEPS",
+              help="Up to five steps: '10% until 50% of original; 5% until $20,000'.")
+@click.option("--stored-separately", is_flag=True, help="Bill stored materials separately.")
+@_DEMO_OPTION
+@_AS_OPTION
+def commitments_create(project_number: str, number: str, title: str, company: str,
+                       new_company: bool, contacts: tuple[str, ...], method: str,
+                       work_retainage: Decimal | None, stored_retainage: Decimal | None,
+                       sliding_scale: str, stored_separately: bool, demo: bool,
+                       login_as: str | None) -> None:
+    """Create a commitment of a project you administer."""
+    from data.billing import Method
+    from data.db import writing
+    from data.refusals import Refusal
+    from data.services.actors import actor_for_login
+    from data.services.commitment_setup import (
+        CommitmentTerms,
+        create_commitment,
+        parse_sliding_scale,
+    )
+    from data.terminal_text import terminal_safe
+
+    engine, login = _engine_and_login(demo, login_as)
+    try:
+        terms = CommitmentTerms(
+            number=number, title=title, company=company, new_company=new_company,
+            contacts=contacts, method=Method(method),
+            work_retainage=work_retainage or Decimal(0),
+            stored_retainage=stored_retainage or Decimal(0),
+            sliding_scale=parse_sliding_scale(sliding_scale),
+            stored_materials_separately=stored_separately)
+        with writing(engine) as session:
+            made = create_commitment(session, actor_for_login(session, login), project_number,
+                                     terms)
+    except Refusal as refusal:
+        _fail(terminal_safe(str(refusal)))
+        return
+    finally:
+        engine.dispose()
+    click.echo(terminal_safe(f"created commitment {made.number} {made.title} in project "
+                             f"{made.project} ({made.company}, {made.method.value}-based)"))
+
+
+@commitments.command("import-sov")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_IN_PROJECT
+@click.option("--commitment", "commitment_number", required=True, metavar="NUMBER")
+@_DEMO_OPTION
+@_AS_OPTION
+def commitments_import_sov(file: Path, project_number: str, commitment_number: str,
+                           demo: bool, login_as: str | None) -> None:
+    """Add a schedule of values from a CSV file with a header row: item, description, budget
+    code, scheduled value (amount-based) or item, description, budget code, quantity, unit,
+    unit price (unit-based). All or nothing: a rejected row imports nothing and is listed with
+    its line number. Only before the commitment's first invoice."""
+    from data.db import writing
+    from data.file_folders import folders_for, upload_path
+    from data.refusals import Refusal
+    from data.services.actors import actor_for_login
+    from data.services.commitment_setup import (
+        SovImportRejected,
+        find_commitment,
+        import_sov,
+        sov_file_text,
+    )
+    from data.terminal_text import terminal_safe
+
+    engine, login = _engine_and_login(demo, login_as)
+    try:
+        text = sov_file_text(upload_path(str(file), folders_for(engine).upload))
+        with writing(engine) as session:
+            actor = actor_for_login(session, login)
+            done = import_sov(session, actor, find_commitment(
+                session, actor, project_number, commitment_number), text)
+    except SovImportRejected as rejected:
+        click.echo(f"payapp: {len(rejected.rows)} rows rejected; nothing was imported", err=True)
+        for row in rejected.rows:
+            click.echo(terminal_safe(f"  {row.describe()}"), err=True)
+        sys.exit(1)
+    except Refusal as refusal:
+        _fail(terminal_safe(str(refusal)))
+        return
+    finally:
+        engine.dispose()
+    for line in done.describe():
+        click.echo(terminal_safe(line))
+
+
+@commitments.command("list")
+@_IN_PROJECT
+@_DEMO_OPTION
+@_AS_OPTION
+def commitments_list(project_number: str, demo: bool, login_as: str | None) -> None:
+    """The project's commitments: number, title, company, method, retainage, lines, contract
+    sum."""
+    from data.db import reading
+    from data.money import format_money, format_percent
+    from data.refusals import Refusal
+    from data.services.actors import actor_for_login
+    from data.services.commitment_setup import commitments_of, describe_sliding_scale
+    from data.terminal_text import terminal_safe
+
+    engine, login = _engine_and_login(demo, login_as)
+    try:
+        with reading(engine) as session:
+            rows = commitments_of(session, actor_for_login(session, login), project_number)
+    except Refusal as refusal:
+        _fail(terminal_safe(str(refusal)))
+        return
+    finally:
+        engine.dispose()
+    for row in rows:
+        click.echo(terminal_safe(
+            f"{row.number:<14} {row.title[:28]:<28} {row.company[:28]:<28} "
+            f"{row.method.value:<6} {format_percent(row.work_retainage)}/"
+            f"{format_percent(row.stored_retainage)} {row.line_count:>4} lines "
+            f"{format_money(row.contract_sum):>16}"))
+        if row.sliding_scale:
+            click.echo(terminal_safe(f"{'':14} sliding scale: "
+                                     f"{describe_sliding_scale(row.sliding_scale)}"))
+    if not rows:
+        click.echo(f"project {project_number} has no commitments yet")

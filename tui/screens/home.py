@@ -493,6 +493,16 @@ class HomeScreen(Screen[None]):
             yield SystemCommand("Invite every commitment of the project to bill", "The "
                                 "highlighted commitment's project, its open billing period",
                                 self._invite_project)
+            from tui.screens import commitment_setup
+
+            yield SystemCommand("Set up a commitment", "Number, title, company, contacts, "
+                                "method and retainage, in the highlighted commitment's project",
+                                lambda: commitment_setup.set_up_commitment(
+                                    self, self._project_in_view(), self.load))
+            yield SystemCommand("Import a schedule of values from CSV", "For the highlighted "
+                                "commitment, before its first invoice; all or nothing",
+                                lambda: commitment_setup.import_sov_file(
+                                    self, self._project_in_view(), self.load))
         if self._home is not None and self._home.actor.has(Role.SYSTEM_ADMINISTRATOR):
             from tui.screens.system_admin import SystemAdminScreen
 

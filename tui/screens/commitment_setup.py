@@ -1,0 +1,270 @@
+"""Setting up commitments, from the home screen's command palette (an invoice administrator's):
+a form for a new commitment of the highlighted commitment's project, and a CSV file to import
+as the highlighted commitment's schedule of values, answered with a report.
+
+Both dialogs stay open while the service works, and a refusal is shown in them, under the field
+it names, with everything typed still there. A rejected import lists every rejected row; the
+person fixes the file and presses Enter again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from data.terminal_text import terminal_safe
+from tui.dialogs import Ask, Report
+from tui.service_calls import ServiceFailed, ServiceRefused, acting, call_service
+from tui.widgets.form import FormField, FormScreen
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+    from textual.screen import Screen
+
+    from data.services.actors import Actor
+    from data.services.commitment_setup import CommitmentSummary, CommitmentTerms, SovImported
+    from data.services.home import CommitmentRow
+
+YES, NO = ("yes", "y"), ("no", "n")
+
+
+class CommitmentCreated(Message):
+    def __init__(self, made: CommitmentSummary) -> None:
+        super().__init__()
+        self.made = made
+
+
+class SovImportDone(Message):
+    def __init__(self, done: SovImported) -> None:
+        super().__init__()
+        self.done = done
+
+
+def _yes_no(text: str) -> str | None:
+    return None if text.strip().lower() in (*YES, *NO) else "answer yes or no"
+
+
+def _method(text: str) -> str | None:
+    return None if text.strip().lower() in ("amount", "unit") else "amount or unit"
+
+
+def _percent(text: str) -> str | None:
+    from data.money import MoneyError, parse_percent
+
+    try:
+        parse_percent(text or "0")
+    except MoneyError as error:
+        return str(error)
+    return None
+
+
+def _sliding(text: str) -> str | None:
+    from data.refusals import Refusal
+    from data.services.commitment_setup import parse_sliding_scale
+
+    try:
+        parse_sliding_scale(text)
+    except Refusal as refusal:
+        return str(refusal).removeprefix("Sliding scale, ")
+    return None
+
+
+def _required(what: str) -> Callable[[str], str | None]:
+    return lambda text: None if text.strip() else f"the {what} is needed"
+
+
+FIELDS = (
+    ("project", "Project number", _required("project's number"), ""),
+    ("number", "Number", _required("commitment's number"), "SC-2417-040"),
+    ("title", "Title", _required("title"), "Drywall & Framing"),
+    ("company", "Contract company", _required("company's name"), "a subcontractor's name"),
+    ("new_company", "New company?", _yes_no, "yes: create it"),
+    ("contacts", "Invoice contacts", None, "logins, separated by commas"),
+    ("method", "Method", _method, "amount or unit"),
+    ("work_retainage", "Retainage, work %", _percent, "10"),
+    ("stored_retainage", "Retainage, stored %", _percent, "10"),
+    ("sliding_scale", "Sliding scale", _sliding, "10% until 50% of original; 5% until $20,000"),
+    ("stored_separately", "Stored materials billed separately?", _yes_no, "yes or no"),
+)
+FIELD_LABELS = {key: label for key, label, _check, _hint in FIELDS}
+# The first words of a service's refusal name the field ("Number: ...", "Retainage on work: ...").
+REFUSAL_FIELDS = {"Project": "project", "Number": "number", "Title": "title",
+                  "Contract company": "company", "Invoice contacts": "contacts",
+                  "Accounting method": "method", "Retainage on work": "work_retainage",
+                  "Retainage on stored materials": "stored_retainage",
+                  "Sliding scale": "sliding_scale"}
+
+
+def terms_from(values: Mapping[str, str]) -> CommitmentTerms:
+    from data.billing import Method
+    from data.money import parse_percent
+    from data.services.commitment_setup import CommitmentTerms, parse_sliding_scale
+
+    return CommitmentTerms(
+        number=values["number"], title=values["title"], company=values["company"],
+        new_company=values["new_company"].strip().lower() in YES,
+        contacts=tuple(c.strip() for c in values["contacts"].split(",") if c.strip()),
+        method=Method(values["method"].strip().lower()),
+        work_retainage=parse_percent(values["work_retainage"] or "0"),
+        stored_retainage=parse_percent(values["stored_retainage"] or "0"),
+        sliding_scale=parse_sliding_scale(values["sliding_scale"]),
+        stored_materials_separately=values["stored_separately"].strip().lower() in YES)
+
+
+class CommitmentForm(FormScreen):
+    """The new commitment's terms; confirming creates it and closes the form, a refusal keeps
+    the form open with the reason under the field it names."""
+
+    def __init__(self, project_number: str) -> None:
+        defaults = {"project": project_number, "new_company": "no", "method": "amount",
+                    "work_retainage": "10", "stored_retainage": "10", "stored_separately": "no"}
+        super().__init__("Set up a commitment", [
+            FormField(key, label, defaults.get(key, ""), check, placeholder)
+            for key, label, check, placeholder in FIELDS],
+            intro="The accounting method is fixed once the schedule of values has lines.")
+        self.made: CommitmentSummary | None = None
+        self._working = False
+
+    def action_submit(self) -> None:
+        if self._working:
+            return
+        refused = self.refusals()
+        for field in self.fields:
+            self._say(self.query_one(f"#error-{field.key}", Static), refused.get(field.key))
+        if refused:
+            self.input(next(f.key for f in self.fields if f.key in refused)).focus()
+            return
+        values = self.values()
+        terms = terms_from(values)
+        project = values["project"].strip()
+
+        def work(session: Session, actor: Actor) -> CommitmentSummary:
+            from data.services.commitment_setup import create_commitment
+
+            return create_commitment(session, actor, project, terms)
+
+        self._working = True
+        self._say(self.query_one("#form-problem", Static), None)
+        call_service(self, "Creating the commitment", work, CommitmentCreated, writes=True,
+                     group="commitment-setup")
+
+    def on_commitment_created(self, event: CommitmentCreated) -> None:
+        self.made = event.made
+        self.dismiss(self.values())
+
+    def on_service_refused(self, event: ServiceRefused) -> None:
+        event.stop()
+        self._working = False
+        label, _, reason = event.reason.partition(": ")
+        key = REFUSAL_FIELDS.get(label)
+        if key is not None and reason:
+            self._say(self.query_one(f"#error-{key}", Static), reason)
+            self.input(key).focus()
+            self.query_one(f"#row-{key}").scroll_visible()
+        else:
+            self._say(self.query_one("#form-problem", Static), event.reason)
+
+    def on_service_failed(self, event: ServiceFailed) -> None:
+        event.stop()
+        self._working = False
+        self._say(self.query_one("#form-problem", Static), event.text)
+
+
+def set_up_commitment(screen: Screen[Any], in_view: CommitmentRow | None,
+                      done: Callable[[], None]) -> None:
+    """The form for a new commitment, offered in the highlighted commitment's project; `done`
+    runs once it is created (the home screen reads its lists again)."""
+    form = CommitmentForm(in_view.project.split(" ")[0] if in_view else "")
+
+    def closed(_values: Mapping[str, str] | None) -> None:
+        if form.made is None:
+            return
+        made = form.made
+        screen.notify(terminal_safe(f"Commitment {made.number} {made.title} created in project "
+                                    f"{made.project}."), markup=False)
+        done()
+
+    screen.app.push_screen(form, closed)
+
+
+class SovFileAsk(Ask):
+    """The CSV file to import into one commitment; the import runs from here, and a rejected
+    file's report opens over this dialog, which keeps the path for another try."""
+
+    def __init__(self, commitment_id: int, commitment_number: str) -> None:
+        super().__init__(
+            f"Import a schedule of values into commitment {commitment_number} from a CSV file "
+            "(a header row: item, description, budget code, scheduled value — or quantity, "
+            "unit, unit price for a unit-based commitment). All or nothing.",
+            placeholder="path of the CSV file")
+        self.commitment_id = commitment_id
+        self.done: SovImported | None = None
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        event.prevent_default()  # Ask's own handler would close the dialog with the path
+        path_text = event.value.strip()
+        if not path_text:
+            self._problem("Type the path of the CSV file.")
+            return
+        engine = acting(self).engine
+        commitment_id = self.commitment_id
+
+        def work(session: Session, actor: Actor) -> SovImported:
+            from data.file_folders import folders_for, upload_path
+            from data.services.commitment_setup import import_sov, sov_file_text
+
+            text = sov_file_text(upload_path(path_text, folders_for(engine).upload))
+            return import_sov(session, actor, commitment_id, text)
+
+        self._problem("")
+        call_service(self, "Importing the schedule of values", work, SovImportDone,
+                     writes=True, group="sov-import")
+
+    def _problem(self, text: str) -> None:
+        self.query_one("#problem", Static).update(Text(terminal_safe(text, multiline=True)))
+
+    def on_sov_import_done(self, event: SovImportDone) -> None:
+        self.done = event.done
+        self.dismiss(None)
+
+    def on_service_refused(self, event: ServiceRefused) -> None:
+        from data.services.commitment_setup import SovImportRejected
+
+        event.stop()
+        rejected = event.refusal
+        if isinstance(rejected, SovImportRejected):
+            self._problem(f"{len(rejected.rows)} rows rejected: nothing was imported. Fix the "
+                          "file and press Enter again.")
+            self.app.push_screen(Report("Nothing was imported: rows rejected",
+                                        [row.describe() for row in rejected.rows],
+                                        "Fix these rows and import the file again.",
+                                        reword=False))
+            return
+        self._problem(event.reason)
+
+    def on_service_failed(self, event: ServiceFailed) -> None:
+        event.stop()
+        self._problem(event.text)
+
+
+def import_sov_file(screen: Screen[Any], in_view: CommitmentRow | None,
+                    done: Callable[[], None]) -> None:
+    """Ask for the CSV file of the highlighted commitment's schedule, import it, report."""
+    if in_view is None:
+        screen.notify("Highlight a commitment on the Commitments tab first.", severity="error")
+        return
+    ask = SovFileAsk(in_view.commitment_id, in_view.number)
+
+    def closed(_value: str | None) -> None:
+        if ask.done is None:
+            return
+        screen.app.push_screen(Report("Schedule of values imported", ask.done.describe(),
+                                      reword=False))
+        done()
+
+    screen.app.push_screen(ask, closed)
