@@ -13,14 +13,18 @@ from sqlmodel import Session, col, select
 
 from data.models import (
     AppUser,
+    BillingPeriod,
     Commitment,
     CommitmentContact,
     Company,
+    Invite,
+    InviteType,
     Invoice,
     OutboxEmail,
     Project,
     ProjectAdministrator,
 )
+from data.wording import INVITE_TYPE_LABELS
 
 
 def queue(session: Session, *, kind: str, to_address: str, to_name: str, subject: str,
@@ -96,3 +100,36 @@ def invoice_sent_back(session: Session, invoice: Invoice, *, sent_by: str
     return [queue(session, kind="invoice_sent_back", to_address=contact.email,
                   to_name=contact.display_name, subject=subject, body=body,
                   invoice_id=invoice.id) for contact in contacts]
+
+
+def contacts_invited(session: Session, invite: Invite, *, invited_by: str
+                     ) -> list[OutboxEmail]:
+    """Tell each active invoice contact of the commitment that they are invited to bill the
+    period (domain.md §2 and §8), with what the invite shows and the question it asks."""
+    if session.get_bind().dialect.name == "postgresql":
+        return []  # the database's trigger queues them when the invite is written (0015)
+    commitment = session.get(Commitment, invite.commitment_id)
+    period = session.get(BillingPeriod, invite.period_id)
+    assert commitment is not None and period is not None
+    project = session.get(Project, commitment.project_id)
+    assert project is not None
+    contacts = session.exec(
+        select(AppUser).join(CommitmentContact, col(CommitmentContact.user_id) == AppUser.id)
+        .where(CommitmentContact.commitment_id == commitment.id, col(AppUser.active))
+        .order_by(col(AppUser.id))
+    ).all()
+    subject = f"{project.name}: {invited_by} has invited you to bill."
+    body = "\n".join([
+        f"{invited_by} has invited you to bill {commitment.number} {commitment.title}.",
+        "",
+        f"Project: {project.number} {project.name}",
+        f"Commitment: {commitment.number} {commitment.title}",
+        f"Invoice type: {INVITE_TYPE_LABELS[InviteType(invite.invite_type)]}",
+        f"Billing period: {period.starts_on:%b %d, %Y} to {period.ends_on:%b %d, %Y}",
+        f"Due date: {period.due_on:%b %d, %Y}",
+        "",
+        "Do you want to bill this period? Open payapp and answer Yes or No.",
+    ])
+    return [queue(session, kind="invite", to_address=contact.email,
+                  to_name=contact.display_name, subject=subject, body=body)
+            for contact in contacts]

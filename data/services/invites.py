@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from data import audit_chain
+from data import audit_chain, notify
 from data.models import (
     BillingPeriod,
     Commitment,
@@ -53,6 +53,7 @@ def send_invite(session: Session, actor: Actor, commitment_id: int, period_id: i
     session.flush()
     audit_chain.record(session, actor.login, "send invite", "invite", invite.id,
                        after={"commitment": commitment.number, "type": invite_type.value})
+    notify.contacts_invited(session, invite, invited_by=actor.display_name)
     return invite
 
 
