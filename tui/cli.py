@@ -946,3 +946,72 @@ def commitments_list(project_number: str, demo: bool, login_as: str | None) -> N
                                      f"{describe_sliding_scale(row.sliding_scale)}"))
     if not rows:
         click.echo(f"project {project_number} has no commitments yet")
+
+
+@main.group()
+def projects() -> None:
+    """Projects (system administrators): create one, with its general contractor and its
+    invoice administrators; list them."""
+
+
+_WORDINGS = {"general-contractor": "general_contractor", "owner": "owner",
+             "specialty-contractor": "specialty_contractor"}
+
+
+@projects.command("create")
+@click.argument("number")
+@click.option("--name", required=True, help="The project's name.")
+@click.option("--general-contractor", "general_contractor", required=True, metavar="COMPANY",
+              help="The general contractor's company (created if new).")
+@click.option("--street", default="")
+@click.option("--city", default="")
+@click.option("--state", default="", help="Two letters (CA, TX): picks the lien waiver forms.")
+@click.option("--zip", "zip_code", default="")
+@click.option("--owner", default="", help="The owner's name, as the pay application shows it.")
+@click.option("--wording", type=click.Choice(sorted(_WORDINGS)), default="general-contractor",
+              help="Whose words the project speaks (an owner says Contractor and Funding, a "
+                   "specialty contractor Progress Billings).")
+@click.option("--no-overbilling", is_flag=True,
+              help="Refuse invoices that bill a line past its scheduled value.")
+@click.option("--admin", "administrators", multiple=True, metavar="LOGIN",
+              help="Put this invoice administrator on the project. Repeat for several.")
+def projects_create(number: str, name: str, general_contractor: str, street: str, city: str,
+                    state: str, zip_code: str, owner: str, wording: str, no_overbilling: bool,
+                    administrators: tuple[str, ...]) -> None:
+    """Create a project and put its invoice administrators on it, in one step; they set up
+    its commitments and billing periods from there."""
+    from data.assignments import AssignmentError
+    from data.models import PointOfView
+    from data.projects import ProjectError, add_project
+    from data.terminal_text import terminal_safe
+
+    try:
+        row = add_project(_engine_for_admin(with_schema=True), number, name=name,
+                          general_contractor=general_contractor, street=street, city=city,
+                          state=state, zip_code=zip_code, owner=owner,
+                          point_of_view=PointOfView(_WORDINGS[wording]),
+                          overbilling_allowed=not no_overbilling,
+                          administrators=administrators)
+    except (ProjectError, AssignmentError) as error:
+        _fail(terminal_safe(f"{error}; no project was created"))
+        return
+    click.echo(terminal_safe(f"created project {row.number} {row.name} "
+                             f"(general contractor {row.general_contractor})"))
+    for line in row.assigned:
+        click.echo(terminal_safe(line))
+
+
+@projects.command("list")
+def projects_list() -> None:
+    """The projects: number, name, general contractor, place, wording."""
+    from data.projects import list_projects
+    from data.terminal_text import terminal_safe
+
+    rows = list_projects(_engine_for_admin(with_schema=True))
+    if not rows:
+        click.echo("no project yet: payapp projects create NUMBER --name NAME "
+                   "--general-contractor COMPANY")
+    for row in rows:
+        place = ", ".join(part for part in (row.city, row.state) if part)
+        click.echo(terminal_safe(f"{row.number:<12} {row.name:<40} {row.general_contractor:<32} "
+                                 f"{place:<20} {row.point_of_view}"))
