@@ -35,6 +35,15 @@ def queue(session: Session, *, kind: str, to_address: str, to_name: str, subject
     return email
 
 
+def _active_contacts(session: Session, commitment: Commitment) -> list[AppUser]:
+    """The commitment's invoice contacts who can still log in: whom its emails go to."""
+    return list(session.exec(
+        select(AppUser).join(CommitmentContact, col(CommitmentContact.user_id) == AppUser.id)
+        .where(CommitmentContact.commitment_id == commitment.id, col(AppUser.active))
+        .order_by(col(AppUser.id))
+    ).all())
+
+
 def _which_invoice(invoice: Invoice, commitment: Commitment, project: Project) -> list[str]:
     """The lines of an email that say which invoice it is about."""
     return [f"Project: {project.number} {project.name}",
@@ -83,11 +92,7 @@ def invoice_sent_back(session: Session, invoice: Invoice, *, sent_by: str
     assert commitment is not None
     project = session.get(Project, commitment.project_id)
     assert project is not None
-    contacts = session.exec(
-        select(AppUser).join(CommitmentContact, col(CommitmentContact.user_id) == AppUser.id)
-        .where(CommitmentContact.commitment_id == commitment.id, col(AppUser.active))
-        .order_by(col(AppUser.id))
-    ).all()
+    contacts = _active_contacts(session, commitment)
     subject = (f"Invoice #{invoice.position} for {commitment.number} {commitment.title} "
                "needs revision")
     body = "\n".join([
@@ -113,11 +118,7 @@ def contacts_invited(session: Session, invite: Invite, *, invited_by: str
     assert commitment is not None and period is not None
     project = session.get(Project, commitment.project_id)
     assert project is not None
-    contacts = session.exec(
-        select(AppUser).join(CommitmentContact, col(CommitmentContact.user_id) == AppUser.id)
-        .where(CommitmentContact.commitment_id == commitment.id, col(AppUser.active))
-        .order_by(col(AppUser.id))
-    ).all()
+    contacts = _active_contacts(session, commitment)
     subject = f"{project.name}: {invited_by} has invited you to bill."
     body = "\n".join([
         f"{invited_by} has invited you to bill {commitment.number} {commitment.title}.",

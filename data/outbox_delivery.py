@@ -16,7 +16,6 @@ may change the delivery's columns of the outbox, and no one its recipient, subje
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 import smtplib
@@ -32,13 +31,12 @@ from sqlalchemy import Engine, or_, text
 from sqlalchemy.engine import URL
 from sqlmodel import Session, col, select
 
-from data import audit_chain
 from data.config import SmtpSettings
 from data.credentials import keyring_password, keyring_trouble, store_in_keyring
 from data.db import writing
-from data.models import AppUser, OutboxEmail, utc_now
+from data.models import OutboxEmail, utc_now
 from data.refusals import NotAllowed
-from data.roles import check_login
+from data.roles import UserError, grant_group_role
 
 PASSWORD_VARIABLE = "PAYAPP_SMTP_PASSWORD"
 MAILER_ROLE = "payapp_mailer"
@@ -423,16 +421,8 @@ def _release(engine: Engine, email_id: int) -> str:
 def make_mailer(engine: Engine, login: str) -> None:
     """Let a payapp user's login role deliver the outbox (on PostgreSQL: membership of
     payapp_mailer); audited like the other `payapp users` commands."""
-    check_login(login)
-    with writing(engine) as session:
-        user = session.exec(select(AppUser).where(AppUser.login == login)).first()
-        if user is None:
-            raise OutboxError(f"there is no user {login!r}; add them first (payapp users add)")
-        if engine.dialect.name == "postgresql":
-            exists = session.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
-                                     {"r": login}).first()
-            if exists is None:
-                raise OutboxError(f"the user {login!r} has no database role")
-            session.execute(text(f'GRANT {MAILER_ROLE} TO "{login}"'))
-        audit_chain.record(session, getpass.getuser(), "make mailer", "app_user", user.id,
-                           after={"login": login, "may": "deliver the outbox"})
+    try:
+        grant_group_role(engine, login, MAILER_ROLE, action="make mailer",
+                         may="deliver the outbox")
+    except UserError as error:
+        raise OutboxError(str(error)) from error

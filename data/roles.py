@@ -178,3 +178,24 @@ def disable_user(engine: Engine, login: str) -> None:
                                      {"r": login}).first()
             if exists is not None:
                 session.execute(text(f"ALTER ROLE {_quoted(login)} NOLOGIN"))
+
+
+def grant_group_role(engine: Engine, login: str, group: str, *, action: str,
+                     may: str) -> None:
+    """Make the user's login role a member of `group` (a NOLOGIN role of the migrations, such
+    as payapp_mailer) on PostgreSQL, and audit it as `action` ("make mailer"), saying what they
+    `may` do; on SQLite only the audit entry is written. UserError when there is no such user,
+    or no login role for them."""
+    check_login(login)
+    with writing(engine) as session:
+        user = session.exec(select(AppUser).where(AppUser.login == login)).first()
+        if user is None:
+            raise UserError(f"there is no user {login!r}; add them first (payapp users add)")
+        if engine.dialect.name == "postgresql":
+            exists = session.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
+                                     {"r": login}).first()
+            if exists is None:
+                raise UserError(f"the user {login!r} has no database role")
+            session.execute(text(f'GRANT {group} TO "{login}"'))
+        audit_chain.record(session, getpass.getuser(), action, "app_user", user.id,
+                           after={"login": login, "may": may})

@@ -121,24 +121,14 @@ def call_service(widget: Widget, what: str, work: Callable[[Session, Actor], T],
     in one writing transaction: committed when `work` returns, rolled back when it raises."""
     engine, login = acting(widget).engine, acting(widget).login
 
-    def run() -> None:
+    def in_a_session() -> T:
         from data.db import reading, writing
-        from data.refusals import Refusal
         from data.services.actors import actor_for_login
 
-        try:
-            with (writing if writes else reading)(engine) as session:
-                result = work(session, actor_for_login(session, login))
-        except Refusal as refusal:
-            widget.post_message(ServiceRefused(what, str(refusal), refusal))
-            return
-        except Exception as error:  # shown and logged; the app stays up
-            widget.post_message(failed(what, error))
-            return
-        widget.post_message(answer(result))
+        with (writing if writes else reading)(engine) as session:
+            return work(session, actor_for_login(session, login))
 
-    return widget.run_worker(run, name=what, group=group, exclusive=exclusive, thread=True,
-                             exit_on_error=False)
+    return _in_a_worker(widget, what, in_a_session, answer, (), group, exclusive)
 
 
 def call_with_engine(widget: Widget, what: str, work: Callable[[Engine], T],
@@ -150,13 +140,19 @@ def call_with_engine(widget: Widget, what: str, work: Callable[[Engine], T],
     outbox, the audit trail) as the command line does. An error of `refused_by` (or a Refusal)
     is a refusal, said in its own words."""
     engine = acting(widget).engine
+    return _in_a_worker(widget, what, lambda: work(engine), answer, refused_by, group,
+                        exclusive)
 
+
+def _in_a_worker(widget: Widget, what: str, work: Callable[[], T],
+                 answer: Callable[[T], Message], refused_by: tuple[type[Exception], ...],
+                 group: str, exclusive: bool) -> Worker[None]:
     def run() -> None:
         from data.refusals import Refusal
 
         refusals: tuple[type[Exception], ...] = (Refusal, *refused_by)
         try:
-            result = work(engine)
+            result = work()
         except refusals as refusal:
             widget.post_message(ServiceRefused(what, str(refusal), refusal))
             return

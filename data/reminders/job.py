@@ -5,22 +5,18 @@ An email the server could not take waits in the outbox for the next run (or the 
 
 from __future__ import annotations
 
-import getpass
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Engine, text
-from sqlmodel import select
+from sqlalchemy import Engine
 
-from data import audit_chain
 from data.config import SmtpSettings
-from data.db import writing
-from data.models import AppUser, utc_now
+from data.models import utc_now
 from data.outbox_delivery import TIMEOUT_SECONDS, DeliveryError, Summary, deliver
 from data.reminders.queue import REMINDER_ROLE, Queued, ReminderError, queue_reminders
-from data.roles import check_login
+from data.roles import UserError, grant_group_role
 
 
 @dataclass(frozen=True)
@@ -60,16 +56,8 @@ def allow(engine: Engine, login: str) -> None:
     """Let a payapp user's login role queue the reminders (on PostgreSQL: membership of
     payapp_reminder, which may only call the database's queuing function for its today);
     audited like `payapp users mailer`."""
-    check_login(login)
-    with writing(engine) as session:
-        user = session.exec(select(AppUser).where(AppUser.login == login)).first()
-        if user is None:
-            raise ReminderError(f"there is no user {login!r}; add them first (payapp users add)")
-        if engine.dialect.name == "postgresql":
-            exists = session.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"),
-                                     {"r": login}).first()
-            if exists is None:
-                raise ReminderError(f"the user {login!r} has no database role")
-            session.execute(text(f'GRANT {REMINDER_ROLE} TO "{login}"'))
-        audit_chain.record(session, getpass.getuser(), "allow reminders", "app_user", user.id,
-                           after={"login": login, "may": "queue the invite reminders"})
+    try:
+        grant_group_role(engine, login, REMINDER_ROLE, action="allow reminders",
+                         may="queue the invite reminders")
+    except UserError as error:
+        raise ReminderError(str(error)) from error

@@ -27,9 +27,13 @@ from data.billing import Method
 from data.models import ChangeOrder, ChangeOrderKind, ChangeOrderStatus, SovLine
 from data.money import QUANTITY_SCALE, ZERO, MoneyError, format_money, to_cents, to_scaled
 from data.services.actors import Actor
-from data.services.commitment_setup import administered_commitment, contract_sums, line_value
+from data.services.commitment_setup import (
+    administered_commitment,
+    checked_text,
+    contract_sums,
+    line_value,
+)
 from data.services.errors import Invalid, NotFound, saving
-from data.terminal_text import holds_controls
 
 MOVES: dict[ChangeOrderStatus, frozenset[ChangeOrderStatus]] = {
     ChangeOrderStatus.DRAFT: frozenset({ChangeOrderStatus.PENDING, ChangeOrderStatus.VOID}),
@@ -74,17 +78,6 @@ class ChangeOrderRow:
                 f"{format_money(self.contract_sum)}")
 
 
-def _field(label: str, value: str, limit: int, *, required: bool = True) -> str:
-    value = value.strip()
-    if required and not value:
-        raise Invalid(f"{label}: it is empty")
-    if len(value) > limit:
-        raise Invalid(f"{label}: at most {limit} characters")
-    if holds_controls(value):
-        raise Invalid(f"{label}: it holds control characters")
-    return value
-
-
 def _next_item(items: Sequence[str]) -> int:
     leading = [int(m.group()) for m in (re.match(r"\d+", item) for item in items) if m]
     return max(leading, default=0) + 1
@@ -92,8 +85,8 @@ def _next_item(items: Sequence[str]) -> int:
 
 def _sov_line(line: ChangeOrderLine, method: Method, label: str) -> SovLine:
     row = SovLine(commitment_id=0, position=0, item_no=line.item_no.strip(),
-                  description=_field(f"{label}, description", line.description, 500),
-                  budget_code=_field(f"{label}, budget code", line.budget_code, 50,
+                  description=checked_text(f"{label}, description", line.description, 500),
+                  budget_code=checked_text(f"{label}, budget code", line.budget_code, 50,
                                      required=False))
     try:
         if method is Method.AMOUNT:
@@ -108,7 +101,7 @@ def _sov_line(line: ChangeOrderLine, method: Method, label: str) -> SovLine:
             raise Invalid(f"{label}: the unit price cannot be below zero")
         row.quantity_e4 = to_scaled(line.quantity, QUANTITY_SCALE)
         row.unit_price_e4 = to_scaled(line.unit_price, QUANTITY_SCALE)
-        row.unit = _field(f"{label}, unit", line.unit, 20)
+        row.unit = checked_text(f"{label}, unit", line.unit, 20)
     except MoneyError as error:
         raise Invalid(f"{label}: {error}") from error
     return row
@@ -129,8 +122,8 @@ def create_change_order(session: Session, actor: Actor, commitment_id: int, *,
                         kind: ChangeOrderKind, number: str, title: str,
                         lines: Sequence[ChangeOrderLine]) -> ChangeOrderRow:
     commitment, _project = administered_commitment(session, actor, commitment_id)
-    number = _field("Number", number, 20)
-    title = _field("Title", title, 200)
+    number = checked_text("Number", number, 20)
+    title = checked_text("Title", title, 200)
     if not lines:
         raise Invalid("Lines: a change order needs at least one line")
     clash = session.exec(select(ChangeOrder.id).where(

@@ -165,7 +165,9 @@ def describe_sliding_scale(steps: Sequence[SlidingStep]) -> str:
 # --- checks -------------------------------------------------------------------------------------
 
 
-def _text(label: str, value: str, limit: int, *, required: bool = True) -> str:
+def checked_text(label: str, value: str, limit: int, *, required: bool = True) -> str:
+    """`value` trimmed, or Invalid naming `label`: empty when required, too long, or holding
+    control characters."""
     value = value.strip()
     if required and not value:
         raise Invalid(f"{label}: it is empty")
@@ -243,7 +245,7 @@ def find_commitment(session: Session, actor: Actor, project_number: str, number:
 
 
 def _company(session: Session, name: str, *, new: bool) -> Company:
-    name = _text("Contract company", name, 200)
+    name = checked_text("Contract company", name, 200)
     existing = session.exec(select(Company).where(
         Company.name == name, Company.kind == CompanyKind.SUBCONTRACTOR.value)
         .order_by(col(Company.id))).first()
@@ -361,8 +363,8 @@ def _apply(session: Session, commitment: Commitment, project: Project, terms: Co
            ) -> None:
     """Check `terms` and write them onto `commitment` (new or not) with its rules and contacts.
     Nothing is written before every field has passed its check."""
-    number = _text("Number", terms.number, 50)
-    title = _text("Title", terms.title, 200)
+    number = checked_text("Number", terms.number, 50)
+    title = checked_text("Title", terms.title, 200)
     _number_free(session, project, number, commitment.id)
     work = _percent_e4("Retainage on work", terms.work_retainage)
     stored = _percent_e4("Retainage on stored materials", terms.stored_retainage)
