@@ -205,6 +205,10 @@ class Commitment(Versioned, table=True):
     work_retainage_e4: int = Field(default=0)
     stored_retainage_e4: int = Field(default=0)
     stored_materials_separately: bool = Field(default=False)
+    # Billed before payapp (starting mid-project): the last application filed elsewhere, and
+    # what was certified for payment up to it (G702 line 7 of the first invoice in payapp).
+    previous_applications: int = Field(default=0)
+    previous_certificates_cents: int = Field(default=0, sa_type=BigInteger)
 
     __table_args__ = (
         UniqueConstraint("project_id", "number"),
@@ -284,6 +288,13 @@ class SovLine(Versioned, table=True):
     quantity_e4: int | None = Field(default=None, sa_type=BigInteger)
     unit_price_e4: int | None = Field(default=None, sa_type=BigInteger)
     unit: str = Field(default="", max_length=20)
+    # Billed on this line before payapp, to date (data/services/commitment_history.py): added
+    # to what approved invoices in payapp billed, in every "previous" column.
+    history_work_cents: int = Field(default=0, sa_type=BigInteger)
+    history_stored_cents: int = Field(default=0, sa_type=BigInteger)
+    history_retainage_work_cents: int = Field(default=0, sa_type=BigInteger)
+    history_retainage_stored_cents: int = Field(default=0, sa_type=BigInteger)
+    history_quantity_e4: int = Field(default=0, sa_type=BigInteger)
 
     __table_args__ = (
         UniqueConstraint("commitment_id", "position"),

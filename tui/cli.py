@@ -912,6 +912,49 @@ def commitments_import_sov(file: Path, project_number: str, commitment_number: s
         click.echo(terminal_safe(line))
 
 
+@commitments.command("history")
+@click.argument("sheet", type=click.Path(dir_okay=False, path_type=Path))
+@_IN_PROJECT
+@click.option("--commitment", "commitment_number", required=True, metavar="NUMBER")
+@click.option("--application", type=click.IntRange(min=1), default=None,
+              help="The sheet's application number, if the sheet does not say it.")
+@click.option("--certificates", metavar="AMOUNT", callback=_decimal_option("money"),
+              help="Certified for payment up to that application (default: its line 6).")
+@_DEMO_OPTION
+@_AS_OPTION
+def commitments_history(sheet: Path, project_number: str, commitment_number: str,
+                        application: int | None, certificates: Decimal | None, demo: bool,
+                        login_as: str | None) -> None:
+    """Enter what a commitment billed before payapp, from the G703 continuation sheet (CSV) of
+    its last application filed elsewhere, once `payapp g702` finds it consistent: the first
+    invoice in payapp takes the next application number and shows these figures as previous.
+    Only before the commitment's first invoice."""
+    from data.db import writing
+    from data.file_folders import folders_for, upload_path
+    from data.refusals import Refusal
+    from data.services.actors import actor_for_login
+    from data.services.commitment_history import history_from_g703, read_sheet, set_history
+    from data.services.commitment_setup import find_commitment
+    from data.terminal_text import terminal_safe
+
+    engine, login = _engine_and_login(demo, login_as)
+    try:
+        text = read_sheet(upload_path(str(sheet), folders_for(engine).upload))
+        with writing(engine) as session:
+            actor = actor_for_login(session, login)
+            commitment = find_commitment(session, actor, project_number, commitment_number)
+            history = history_from_g703(session, actor, commitment, text,
+                                        application=application, certificates=certificates)
+            set_history(session, actor, commitment, history)
+    except Refusal as refusal:
+        _fail(terminal_safe(str(refusal)))
+        return
+    finally:
+        engine.dispose()
+    for line in history.describe(commitment_number):
+        click.echo(terminal_safe(line))
+
+
 @commitments.command("list")
 @_IN_PROJECT
 @_DEMO_OPTION

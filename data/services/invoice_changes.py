@@ -109,8 +109,10 @@ def create_invoice(session: Session, actor: Actor, commitment_id: int, period_id
     if existing is not None:
         raise Invalid(f"invoice #{existing.position} already exists for this billing period")
     refuse_while_an_earlier_invoice_is_open(session, commitment_id)
+    # The application numbers go on from the last one filed before payapp, if any.
     position = (session.exec(select(func.max(Invoice.position))
-                             .where(Invoice.commitment_id == commitment_id)).one() or 0) + 1
+                             .where(Invoice.commitment_id == commitment_id)).one()
+                or commitment.previous_applications) + 1
     invoice = Invoice(
         commitment_id=commitment_id, period_id=period_id, position=position,
         invoice_type=invoice_type.value, billing_date=today, period_start=period.starts_on,

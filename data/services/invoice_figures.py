@@ -22,6 +22,7 @@ from data.models import (
     ChangeOrder,
     ChangeOrderKind,
     ChangeOrderStatus,
+    Commitment,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -53,6 +54,16 @@ class Previous:
     retainage_work: int = 0
     retainage_stored: int = 0
     quantity: int = 0
+
+    def plus(self, other: Previous) -> Previous:
+        return Previous(self.work + other.work, self.stored + other.stored,
+                        self.retainage_work + other.retainage_work,
+                        self.retainage_stored + other.retainage_stored,
+                        self.quantity + other.quantity)
+
+    @property
+    def earned_less_retainage(self) -> int:
+        return self.work + self.stored - self.retainage_work - self.retainage_stored
 
 
 # The statuses in which an invoice counts as approved (domain.md §3): its figures are the
@@ -86,7 +97,21 @@ def previous_by_line(session: Session, invoice: Invoice) -> dict[int, Previous]:
                col(Invoice.status).in_([status.value for status in COUNTS_AS_APPROVED]))
         .group_by(col(il.sov_line_id))
     ).all()
-    return {row[0]: Previous(*(int(v or 0) for v in row[1:])) for row in rows}
+    billed = {row[0]: Previous(*(int(v or 0) for v in row[1:])) for row in rows}
+    for line_id, before in history_by_line(session, invoice.commitment_id).items():
+        billed[line_id] = billed.get(line_id, Previous()).plus(before)
+    return billed
+
+
+def history_by_line(session: Session, commitment_id: int) -> dict[int, Previous]:
+    """Per SOV line id, what was billed and retained before payapp, to date (a commitment that
+    started mid-project; data/services/commitment_history.py). Only lines with any."""
+    lines = session.exec(select(SovLine).where(SovLine.commitment_id == commitment_id)).all()
+    before = {line.id: Previous(line.history_work_cents, line.history_stored_cents,
+                                line.history_retainage_work_cents,
+                                line.history_retainage_stored_cents, line.history_quantity_e4)
+              for line in lines if line.id is not None}
+    return {line_id: billed for line_id, billed in before.items() if billed != Previous()}
 
 
 def billable_sov_lines(session: Session, commitment_id: int,
@@ -189,9 +214,14 @@ def compute(session: Session, invoice: Invoice) -> Computed:
                                         invoice)
         rows.append((sov, order, line, units))
         inputs.append(line_input)
-    prior = sum(
-        p.work + p.stored - p.retainage_work - p.retainage_stored for p in previous.values()
-    )
+    # Line 7: what was certified before payapp, as filed, and then what each approved invoice in
+    # payapp earned less retainage (its line 6 less the one before it).
+    history = history_by_line(session, invoice.commitment_id)
+    commitment = session.get(Commitment, invoice.commitment_id)
+    assert commitment is not None
+    prior = commitment.previous_certificates_cents + sum(
+        p.earned_less_retainage for p in previous.values()) - sum(
+        h.earned_less_retainage for h in history.values())
     rules = retainage_rules(session, invoice.commitment_id)
     result = billing.compute_invoice(inputs, previous_certificates=from_cents(prior), rules=rules)
     return Computed(rows, result, rules)

@@ -10,7 +10,9 @@ person fixes the file and presses Enter again.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual.message import Message
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from data.services.actors import Actor
-    from data.services.commitment_setup import CommitmentSummary, CommitmentTerms, SovImported
+    from data.services.commitment_setup import CommitmentSummary, CommitmentTerms
     from data.services.home import CommitmentRow
 
 YES, NO = ("yes", "y"), ("no", "n")
@@ -38,8 +40,20 @@ class CommitmentCreated(Message):
         self.made = made
 
 
-class SovImportDone(Message):
-    def __init__(self, done: SovImported) -> None:
+class Described(Protocol):
+    def describe(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class _Lines:
+    lines: list[str]
+
+    def describe(self) -> list[str]:
+        return self.lines
+
+
+class FileTaken(Message):
+    def __init__(self, done: Described) -> None:
         super().__init__()
         self.done = done
 
@@ -191,18 +205,19 @@ def set_up_commitment(screen: Screen[Any], in_view: CommitmentRow | None,
     screen.app.push_screen(form, closed)
 
 
-class SovFileAsk(Ask):
-    """The CSV file to import into one commitment; the import runs from here, and a rejected
-    file's report opens over this dialog, which keeps the path for another try."""
+class CommitmentFileAsk(Ask):
+    """A file to read into one commitment; the work runs from here, and a refusal is shown in
+    this dialog (or in a report over it), which keeps the path for another try."""
 
-    def __init__(self, commitment_id: int, commitment_number: str) -> None:
-        super().__init__(
-            f"Import a schedule of values into commitment {commitment_number} from a CSV file "
-            "(a header row: item, description, budget code, scheduled value — or quantity, "
-            "unit, unit price for a unit-based commitment). All or nothing.",
-            placeholder="path of the CSV file")
+    what = "Reading the file"
+
+    def __init__(self, question: str, commitment_id: int) -> None:
+        super().__init__(question, placeholder="path of the CSV file")
         self.commitment_id = commitment_id
-        self.done: SovImported | None = None
+        self.done: Described | None = None
+
+    def work(self, path: Path) -> Callable[[Session, Actor], Described]:
+        raise NotImplementedError
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -212,44 +227,98 @@ class SovFileAsk(Ask):
             self._problem("Type the path of the CSV file.")
             return
         engine = acting(self).engine
-        commitment_id = self.commitment_id
+        work = self.work
 
-        def work(session: Session, actor: Actor) -> SovImported:
+        def read(session: Session, actor: Actor) -> Described:
             from data.file_folders import folders_for, upload_path
-            from data.services.commitment_setup import import_sov, sov_file_text
 
-            text = sov_file_text(upload_path(path_text, folders_for(engine).upload))
-            return import_sov(session, actor, commitment_id, text)
+            return work(upload_path(path_text, folders_for(engine).upload))(session, actor)
 
         self._problem("")
-        call_service(self, "Importing the schedule of values", work, SovImportDone,
-                     writes=True, group="sov-import")
+        call_service(self, self.what, read, FileTaken, writes=True, group="commitment-file")
 
     def _problem(self, text: str) -> None:
         self.query_one("#problem", Static).update(Text(terminal_safe(text, multiline=True)))
 
-    def on_sov_import_done(self, event: SovImportDone) -> None:
+    def on_file_taken(self, event: FileTaken) -> None:
         self.done = event.done
         self.dismiss(None)
 
     def on_service_refused(self, event: ServiceRefused) -> None:
-        from data.services.commitment_setup import SovImportRejected
-
         event.stop()
-        rejected = event.refusal
-        if isinstance(rejected, SovImportRejected):
-            self._problem(f"{len(rejected.rows)} rows rejected: nothing was imported. Fix the "
-                          "file and press Enter again.")
-            self.app.push_screen(Report("Nothing was imported: rows rejected",
-                                        [row.describe() for row in rejected.rows],
-                                        "Fix these rows and import the file again.",
-                                        reword=False))
-            return
         self._problem(event.reason)
 
     def on_service_failed(self, event: ServiceFailed) -> None:
         event.stop()
         self._problem(event.text)
+
+
+class SovFileAsk(CommitmentFileAsk):
+    """The CSV file of a commitment's schedule of values; a rejected file's report lists every
+    rejected row."""
+
+    what = "Importing the schedule of values"
+
+    def __init__(self, commitment_id: int, commitment_number: str) -> None:
+        super().__init__(
+            f"Import a schedule of values into commitment {commitment_number} from a CSV file "
+            "(a header row: item, description, budget code, scheduled value — or quantity, "
+            "unit, unit price for a unit-based commitment). All or nothing.", commitment_id)
+
+    def work(self, path: Path) -> Callable[[Session, Actor], Described]:
+        commitment_id = self.commitment_id
+
+        def imported(session: Session, actor: Actor) -> Described:
+            from data.services.commitment_setup import import_sov, sov_file_text
+
+            return import_sov(session, actor, commitment_id, sov_file_text(path))
+
+        return imported
+
+    def on_service_refused(self, event: ServiceRefused) -> None:
+        from data.services.commitment_setup import SovImportRejected
+
+        rejected = event.refusal
+        if not isinstance(rejected, SovImportRejected):
+            super().on_service_refused(event)
+            return
+        event.stop()
+        self._problem(f"{len(rejected.rows)} rows rejected: nothing was imported. Fix the "
+                      "file and press Enter again.")
+        self.app.push_screen(Report("Nothing was imported: rows rejected",
+                                    [row.describe() for row in rejected.rows],
+                                    "Fix these rows and import the file again.", reword=False))
+
+
+class HistoryFileAsk(CommitmentFileAsk):
+    """The G703 of the last application a commitment filed before payapp: its history."""
+
+    what = "Entering the history before payapp"
+
+    def __init__(self, commitment_id: int, commitment_number: str) -> None:
+        super().__init__(
+            f"Commitment {commitment_number} billed before payapp? Give the G703 continuation "
+            "sheet (CSV) of its last application: it is checked as payapp g702 checks it, and "
+            "its figures become the previous columns and line 7 of the first invoice here, "
+            "which takes the next application number. Only before the first invoice.",
+            commitment_id)
+        self.commitment_number = commitment_number
+
+    def work(self, path: Path) -> Callable[[Session, Actor], Described]:
+        commitment_id, number = self.commitment_id, self.commitment_number
+
+        def entered(session: Session, actor: Actor) -> Described:
+            from data.services.commitment_history import (
+                history_from_g703,
+                read_sheet,
+                set_history,
+            )
+
+            history = history_from_g703(session, actor, commitment_id, read_sheet(path))
+            set_history(session, actor, commitment_id, history)
+            return _Lines(history.describe(number))
+
+        return entered
 
 
 def import_sov_file(screen: Screen[Any], in_view: CommitmentRow | None,
@@ -264,6 +333,25 @@ def import_sov_file(screen: Screen[Any], in_view: CommitmentRow | None,
         if ask.done is None:
             return
         screen.app.push_screen(Report("Schedule of values imported", ask.done.describe(),
+                                      reword=False))
+        done()
+
+    screen.app.push_screen(ask, closed)
+
+
+def enter_history_file(screen: Screen[Any], in_view: CommitmentRow | None,
+                       done: Callable[[], None]) -> None:
+    """Ask for the G703 of the highlighted commitment's last application before payapp, take
+    its history, report."""
+    if in_view is None:
+        screen.notify("Highlight a commitment on the Commitments tab first.", severity="error")
+        return
+    ask = HistoryFileAsk(in_view.commitment_id, in_view.number)
+
+    def closed(_value: str | None) -> None:
+        if ask.done is None:
+            return
+        screen.app.push_screen(Report("History before payapp entered", ask.done.describe(),
                                       reword=False))
         done()
 

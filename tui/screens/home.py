@@ -503,6 +503,11 @@ class HomeScreen(Screen[None]):
                                 "commitment, before its first invoice; all or nothing",
                                 lambda: commitment_setup.import_sov_file(
                                     self, self._project_in_view(), self.load))
+            yield SystemCommand("Enter the history before payapp from a G703 CSV", "The "
+                                "highlighted commitment's last application filed elsewhere: "
+                                "its first invoice here continues the numbers",
+                                lambda: commitment_setup.enter_history_file(
+                                    self, self._project_in_view(), self.load))
         if self._home is not None and self._home.actor.has(Role.SYSTEM_ADMINISTRATOR):
             from tui.screens.system_admin import SystemAdminScreen
 
