@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from data import audit_chain, g703
 from data.g703_check import SheetError, SheetReport, check_sheet_text
-from data.models import Commitment, Invoice, SovLine
+from data.models import Invoice, SovLine
 from data.money import PERCENT_SCALE, ZERO, format_money, from_scaled, round_cents, to_cents
 from data.services.actors import Actor
 from data.services.commitment_setup import administered_commitment
