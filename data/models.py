@@ -184,6 +184,10 @@ class Project(Versioned, table=True):
     waiver_conditional: bool = Field(default=True)
     waiver_unconditional: bool = Field(default=True)
     waiver_jurisdiction: str = Field(default="CA", max_length=20)
+    # Billing periods opened and closed on schedule (data/period_schedule.py), or by hand.
+    period_cadence: str = Field(default="manual", max_length=8)
+    period_starts_on: date | None = None
+    period_due_days_before_end: int = Field(default=5)
 
     __table_args__ = (one_of("point_of_view", PointOfView),)
 

@@ -38,8 +38,16 @@ from data.models import (
     InvoiceStatus,
     LineReview,
 )
+from data.period_schedule import Cadence
 from data.refusals import Refusal
-from data.services import attachments, billing_periods, change_orders, commitment_setup, invites
+from data.services import (
+    attachments,
+    billing_periods,
+    change_orders,
+    commitment_history,
+    commitment_setup,
+    invites,
+)
 from data.services import invoice_changes as changes
 from data.services.actors import Actor, actor_for_login
 from data.services.bulk_status import change_statuses
@@ -468,6 +476,8 @@ WRITERS: list[Any] = [pytest.param(*case, id=case[0]) for case in (
         today=DEMO_TODAY)),
     ("invite_to_bill", "pat", _next_period, _invited_each),
     ("open_period", "pat", _closed, _open_december),
+    ("schedule_periods", "pat", None, lambda s, a, d: billing_periods.schedule_periods(
+        s, a, DEMO_PROJECT_NUMBER, cadence=Cadence.MONTHLY, starts_on=date(2026, 12, 1))),
     ("close_period", "pat", None, lambda s, a, d: billing_periods.close_period(
         s, a, d.period)),
     ("remove_period", "pat", _next_period, lambda s, a, d: billing_periods.remove_period(
@@ -480,6 +490,8 @@ WRITERS: list[Any] = [pytest.param(*case, id=case[0]) for case in (
             contacts=("dan",), method=Method.UNIT, work_retainage=Decimal("4")))),
     ("import_sov", "pat", _new_commitment, lambda s, a, d: commitment_setup.import_sov(
         s, a, d.electrical, "item,description,scheduled value\n1,Framing,100.00\n")),
+    ("set_history", "pat", _new_commitment, lambda s, a, d: commitment_history.set_history(
+        s, a, d.electrical, commitment_history.History(24, Decimal("0.00"), {}))),
     ("create_change_order", "pat", None, lambda s, a, d: change_orders.create_change_order(
         s, a, d.electrical, kind=ChangeOrderKind.CCO, number="009", title="Added outlets",
         lines=[change_orders.ChangeOrderLine("Outlets", Decimal("100.00"))])),
@@ -493,7 +505,7 @@ WRITERS: list[Any] = [pytest.param(*case, id=case[0]) for case in (
 READS = {"home_for", "load_invoice", "invoice_history", "list_attachments", "read_attachment",
          "copy_attachment_to", "periods_of", "holds_of",
          "is_contact", "find_commitment", "commitments_of", "change_orders_of",
-         "administered_commitment",
+         "administered_commitment", "history_from_g703",
          "is_project_admin", "require_visible", "standing", "visible_commitment_ids"}
 
 

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -549,8 +549,6 @@ def backups_compile(project_number: str, invoice_ids: tuple[int, ...],
                     login_as: str | None) -> None:
     """Compile an invoice backup. A progress line is shown on a terminal; Ctrl+C cancels and
     leaves nothing behind. Files that cannot be merged are replaced by a page naming them."""
-    from datetime import datetime
-
     from data.config import locations
     from data.db import reading
     from data.documents.invoice_backups import compile_backup, invoices_of_project, plan_backup
@@ -1058,3 +1056,49 @@ def projects_list() -> None:
         place = ", ".join(part for part in (row.city, row.state) if part)
         click.echo(terminal_safe(f"{row.number:<12} {row.name:<40} {row.general_contractor:<32} "
                                  f"{place:<20} {row.point_of_view}"))
+
+
+@main.group()
+def periods() -> None:
+    """Billing periods kept on schedule (invoice administrators)."""
+
+
+@periods.command("schedule")
+@_IN_PROJECT
+@click.option("--monthly", "cadence", flag_value="monthly", help="A period every month.")
+@click.option("--weekly", "cadence", flag_value="weekly", help="A period every week.")
+@click.option("--by-hand", "cadence", flag_value="manual",
+              help="No schedule: periods are opened and closed by hand.")
+@click.option("--from", "starts_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The first period's first day (YYYY-MM-DD; monthly: a day from 1 to 28).")
+@click.option("--due-days", type=int, default=5, show_default=True,
+              help="Invoices are due this many days before a period ends.")
+@_DEMO_OPTION
+@_AS_OPTION
+def periods_schedule(project_number: str, cadence: str | None, starts_on: datetime | None,
+                     due_days: int, demo: bool, login_as: str | None) -> None:
+    """Keep a project's billing periods on schedule: `payapp reminders run` (daily) closes the
+    open period once it has ended and opens the one holding the day."""
+    from data.db import writing
+    from data.period_schedule import Cadence
+    from data.refusals import Refusal
+    from data.services.actors import actor_for_login
+    from data.services.billing_periods import schedule_periods
+    from data.terminal_text import terminal_safe
+
+    if cadence is None:
+        _fail("say --monthly, --weekly or --by-hand")
+        return
+    engine, login = _engine_and_login(demo, login_as)
+    try:
+        with writing(engine) as session:
+            said = schedule_periods(
+                session, actor_for_login(session, login), project_number,
+                cadence=Cadence(cadence), starts_on=starts_on.date() if starts_on else None,
+                due_days_before_end=due_days)
+    except Refusal as refusal:
+        _fail(terminal_safe(str(refusal)))
+        return
+    finally:
+        engine.dispose()
+    click.echo(terminal_safe(said))

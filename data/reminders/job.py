@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Engine
@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from data.config import SmtpSettings
 from data.models import utc_now
 from data.outbox_delivery import TIMEOUT_SECONDS, DeliveryError, Summary, deliver
+from data.reminders.periods import Advanced, advance_periods
 from data.reminders.queue import REMINDER_ROLE, Queued, ReminderError, queue_reminders
 from data.roles import UserError, grant_group_role
 
@@ -24,10 +25,12 @@ class RunSummary:
     queued: Queued
     delivery: Summary | None  # None when nothing could be delivered
     failure: str | None = None  # why not: the server cannot be reached, refused the login...
+    periods: Advanced = field(default_factory=lambda: Advanced(0, 0))
 
     def line(self) -> str:
         delivered = self.delivery.line() if self.delivery else "not delivered"
-        return f"{self.queued.line()}; outbox: {delivered}"
+        moved = f"{self.periods.line()}; " if self.periods.closed or self.periods.opened else ""
+        return f"{moved}{self.queued.line()}; outbox: {delivered}"
 
     @property
     def exit_code(self) -> int:
@@ -41,15 +44,17 @@ class RunSummary:
 def run(engine: Engine, settings: SmtpSettings, password: str | None, *, days_before: int,
         today: date | None = None, now: Callable[[], datetime] = utc_now,
         timeout: float = TIMEOUT_SECONDS, context: ssl.SSLContext | None = None) -> RunSummary:
-    """Queue the reminders due on `today` (default: the database's), then deliver the outbox.
-    ReminderError when the reminders could not be queued (nothing was)."""
+    """Advance the billing periods kept on schedule, queue the reminders due on `today`
+    (default: the database's), then deliver the outbox. ReminderError when the periods could
+    not be advanced or the reminders not queued (nothing was)."""
+    periods = advance_periods(engine, today)
     queued = queue_reminders(engine, days_before=days_before, today=today)
     try:
         delivery = deliver(engine, settings, password, now=now, timeout=timeout,
                            context=context)
     except DeliveryError as error:
-        return RunSummary(queued, None, str(error))
-    return RunSummary(queued, delivery)
+        return RunSummary(queued, None, str(error), periods)
+    return RunSummary(queued, delivery, None, periods)
 
 
 def allow(engine: Engine, login: str) -> None:

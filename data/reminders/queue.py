@@ -70,7 +70,7 @@ def queue_reminders(engine: Engine, *, days_before: int, today: date | None = No
             else:
                 reminders, emails = _queue_here(session, day, days_before, getpass.getuser())
     except NotAllowed as refusal:
-        raise ReminderError(_not_allowed(engine, refusal)) from refusal
+        raise ReminderError(not_allowed_message(engine, refusal)) from refusal
     return Queued(day, reminders, emails)
 
 
@@ -81,7 +81,7 @@ def _queued_by_the_database(session: Session, day: date, days_before: int) -> tu
     return int(row[0]), int(row[1])
 
 
-def _not_allowed(engine: Engine, refusal: NotAllowed) -> str:
+def not_allowed_message(engine: Engine, refusal: NotAllowed) -> str:
     cause = refusal.__cause__
     if not (isinstance(cause, DBAPIError) and "permission denied" in str(cause.orig)):
         return str(refusal)  # the queuing function's own words (another day, days_before...)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from data import audit_chain
 from data.models import BillingPeriod, Invite, Invoice, PeriodStatus, Project
+from data.period_schedule import Cadence, schedule_problem
 from data.services.access import is_project_admin
 from data.services.actors import Actor
 from data.services.errors import Invalid, NotAllowed, NotFound, saving
@@ -119,3 +120,31 @@ def _period(session: Session, actor: Actor, period_id: int) -> BillingPeriod:
     if not is_project_admin(session, actor, period.project_id):
         raise NotAllowed("only an invoice administrator of the project sets its billing periods")
     return period
+
+
+def schedule_periods(session: Session, actor: Actor, project_number: str, *, cadence: Cadence,
+                     starts_on: date | None = None, due_days_before_end: int = 5) -> str:
+    """Keep the project's billing periods on schedule (monthly or weekly from `starts_on`, due
+    `due_days_before_end` days before each ends), or by hand again (Cadence.MANUAL). The
+    reminder job opens and closes them from its next run. What is now so, in words."""
+    project = _project(session, actor, project_number)
+    if cadence is Cadence.MANUAL:
+        project.period_cadence, project.period_starts_on = Cadence.MANUAL.value, None
+    else:
+        if starts_on is None:
+            raise Invalid("give the date the schedule starts from")
+        problem = schedule_problem(cadence, starts_on, due_days_before_end)
+        if problem:
+            raise Invalid(problem)
+        project.period_cadence, project.period_starts_on = cadence.value, starts_on
+        project.period_due_days_before_end = due_days_before_end
+    session.add(project)
+    session.flush()
+    audit_chain.record(session, actor.login, "schedule billing periods", "project", project.id,
+                       after={"cadence": project.period_cadence, "from": starts_on,
+                              "due days before end": due_days_before_end})
+    if cadence is Cadence.MANUAL:
+        return f"Project {project_number}'s billing periods are opened and closed by hand."
+    return (f"Project {project_number}'s billing periods now open {cadence.value} from "
+            f"{starts_on:%b %d, %Y}, invoices due {due_days_before_end} days before each "
+            "ends; the daily reminder job opens and closes them.")

@@ -486,6 +486,9 @@ class HomeScreen(Screen[None]):
                                 self.action_change_marked)
             yield SystemCommand("Open a billing period", "From, to and due date, for a project "
                                 "you administer", self._open_period)
+            yield SystemCommand("Keep billing periods on schedule", "Monthly or weekly from a "
+                                "date, opened and closed by the daily job",
+                                self._schedule_periods)
             yield SystemCommand("Close the open billing period", "Of the highlighted "
                                 "commitment's project", self._close_period)
             yield SystemCommand("Invite the highlighted commitment to bill", "For its project's "
@@ -588,6 +591,12 @@ class HomeScreen(Screen[None]):
         table = self.query_one("#commitments-table", DataTable)
         row: CommitmentRow = rows[min(max(table.cursor_row, 0), len(rows) - 1)]
         return row
+
+    def _schedule_periods(self) -> None:
+        from tui.screens.home_periods import schedule_form
+
+        row = self._project_in_view()
+        schedule_form(self, row.project.split(" ", 1)[0] if row else "")
 
     def _open_period(self) -> None:
         from tui.screens.home_periods import open_period_form

@@ -107,3 +107,68 @@ def close_period_asked(screen: Screen[Any], period_id: int, label: str) -> None:
     screen.app.push_screen(Choose(
         f"Close the billing period {label}? Nobody can answer its invites or start its "
         "invoices afterwards.", [("close", "Close it"), ("keep", "Keep it open")]), answer)
+
+
+def _cadence(text: str) -> str | None:
+    from data.period_schedule import Cadence
+
+    if text.strip().lower() in {cadence.value for cadence in Cadence}:
+        return None
+    return "monthly, weekly or manual (opened and closed by hand)"
+
+
+def _whole_days(text: str) -> str | None:
+    return None if text.strip().isdigit() else "a number of days, e.g. 5"
+
+
+def _schedule_kept(values: Mapping[str, str]) -> str | None:
+    from data.period_schedule import Cadence, schedule_problem
+
+    if _cadence(values["cadence"]) or _a_date(values["starts_on"]) or _whole_days(
+            values["due_days"]):
+        return None  # the fields say what is wrong
+    cadence = Cadence(values["cadence"].strip().lower())
+    if cadence is Cadence.MANUAL:
+        return None
+    problem = schedule_problem(cadence, date.fromisoformat(values["starts_on"].strip()),
+                               int(values["due_days"].strip()))
+    return f"{problem[0].upper()}{problem[1:]}." if problem else None
+
+
+def schedule_form(screen: Screen[Any], project_number: str) -> None:
+    """Ask for the project's schedule, then keep it; the screen gets `PeriodChanged`."""
+    from tui.widgets.form import FormField, FormScreen
+
+    start, _end, _due = _next_month(acting(screen).today())
+    fields = [FormField("project", "Project number", project_number,
+                        lambda text: None if text.strip() else "the project's number"),
+              FormField("cadence", "Every", "monthly", _cadence,
+                        placeholder="monthly, weekly or manual"),
+              FormField("starts_on", "From", start.isoformat(), _a_date),
+              FormField("due_days", "Due, days before end", "5", _whole_days)]
+
+    def chosen(values: Mapping[str, str] | None) -> None:
+        if values is not None:
+            _schedule(screen, values["project"].strip(), values["cadence"].strip().lower(),
+                      date.fromisoformat(values["starts_on"].strip()),
+                      int(values["due_days"].strip()))
+
+    screen.app.push_screen(FormScreen(
+        "Billing periods on schedule", fields, check_all=_schedule_kept,
+        intro="The daily reminder job (payapp reminders run) closes the open period once it has "
+              "ended and opens the one holding the day. Monthly periods start on the From "
+              "date's day of the month (1 to 28). Manual: periods are opened by hand again."),
+        chosen)
+
+
+def _schedule(screen: Screen[Any], project: str, cadence: str, starts_on: date,
+              due_days: int) -> None:
+    from data.period_schedule import Cadence
+    from data.services.billing_periods import schedule_periods
+
+    def work(session: Session, actor: Actor) -> str:
+        return schedule_periods(session, actor, project, cadence=Cadence(cadence),
+                                starts_on=starts_on, due_days_before_end=due_days)
+
+    call_service(screen, "Scheduling the billing periods", work, PeriodChanged, writes=True,
+                 group="periods")
