@@ -78,8 +78,17 @@ def _rate(stored: int) -> Decimal:
 
 
 def previous_by_line(session: Session, invoice: Invoice) -> dict[int, Previous]:
-    """Per SOV line id, the sums over the approved invoices before `invoice`: one sent back
-    for revision (or still in draft or review) counts again once it is approved."""
+    """Per SOV line id, the sums over the approved invoices before `invoice` (one sent back
+    for revision, or still in draft or review, counts again once it is approved), and what was
+    billed before payapp."""
+    billed = billed_in_payapp(session, invoice)
+    for line_id, before in history_by_line(session, invoice.commitment_id).items():
+        billed[line_id] = billed.get(line_id, Previous()).plus(before)
+    return billed
+
+
+def billed_in_payapp(session: Session, invoice: Invoice) -> dict[int, Previous]:
+    """Per SOV line id, the sums over the approved invoices in payapp before `invoice`."""
     il = InvoiceLine
     # SQLModel's select() takes at most four columns; this grouped query needs six.
     rows = session.connection().execute(
@@ -97,21 +106,20 @@ def previous_by_line(session: Session, invoice: Invoice) -> dict[int, Previous]:
                col(Invoice.status).in_([status.value for status in COUNTS_AS_APPROVED]))
         .group_by(col(il.sov_line_id))
     ).all()
-    billed = {row[0]: Previous(*(int(v or 0) for v in row[1:])) for row in rows}
-    for line_id, before in history_by_line(session, invoice.commitment_id).items():
-        billed[line_id] = billed.get(line_id, Previous()).plus(before)
-    return billed
+    return {row[0]: Previous(*(int(v or 0) for v in row[1:])) for row in rows}
 
 
 def history_by_line(session: Session, commitment_id: int) -> dict[int, Previous]:
     """Per SOV line id, what was billed and retained before payapp, to date (a commitment that
-    started mid-project; data/services/commitment_history.py). Only lines with any."""
+    started mid-project; data/services/commitment_history.py)."""
     lines = session.exec(select(SovLine).where(SovLine.commitment_id == commitment_id)).all()
-    before = {line.id: Previous(line.history_work_cents, line.history_stored_cents,
-                                line.history_retainage_work_cents,
-                                line.history_retainage_stored_cents, line.history_quantity_e4)
-              for line in lines if line.id is not None}
-    return {line_id: billed for line_id, billed in before.items() if billed != Previous()}
+    return {line.id: history_of(line) for line in lines if line.id is not None}
+
+
+def history_of(line: SovLine) -> Previous:
+    return Previous(line.history_work_cents, line.history_stored_cents,
+                    line.history_retainage_work_cents, line.history_retainage_stored_cents,
+                    line.history_quantity_e4)
 
 
 def billable_sov_lines(session: Session, commitment_id: int,
@@ -202,7 +210,7 @@ class Computed:
 def compute(session: Session, invoice: Invoice) -> Computed:
     """The invoice's figures as its rows stand in this session."""
     assert invoice.id is not None
-    previous = previous_by_line(session, invoice)
+    billed = billed_in_payapp(session, invoice)
     saved = {ln.sov_line_id: ln for ln in session.exec(
         select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)).all()}
     rows: list[tuple[SovLine, ChangeOrder | None, InvoiceLine | None, UnitFigures | None]] = []
@@ -210,18 +218,16 @@ def compute(session: Session, invoice: Invoice) -> Computed:
     for sov, order in billable_sov_lines(session, invoice.commitment_id, invoice.period_end):
         assert sov.id is not None
         line = saved.get(sov.id)
-        line_input, units = _line_input(sov, order, line, previous.get(sov.id, Previous()),
-                                        invoice)
+        previous = billed.get(sov.id, Previous()).plus(history_of(sov))
+        line_input, units = _line_input(sov, order, line, previous, invoice)
         rows.append((sov, order, line, units))
         inputs.append(line_input)
     # Line 7: what was certified before payapp, as filed, and then what each approved invoice in
     # payapp earned less retainage (its line 6 less the one before it).
-    history = history_by_line(session, invoice.commitment_id)
     commitment = session.get(Commitment, invoice.commitment_id)
     assert commitment is not None
     prior = commitment.previous_certificates_cents + sum(
-        p.earned_less_retainage for p in previous.values()) - sum(
-        h.earned_less_retainage for h in history.values())
+        p.earned_less_retainage for p in billed.values())
     rules = retainage_rules(session, invoice.commitment_id)
     result = billing.compute_invoice(inputs, previous_certificates=from_cents(prior), rules=rules)
     return Computed(rows, result, rules)
