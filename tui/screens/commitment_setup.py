@@ -324,35 +324,28 @@ class HistoryFileAsk(CommitmentFileAsk):
 def import_sov_file(screen: Screen[Any], in_view: CommitmentRow | None,
                     done: Callable[[], None]) -> None:
     """Ask for the CSV file of the highlighted commitment's schedule, import it, report."""
-    if in_view is None:
-        screen.notify("Highlight a commitment on the Commitments tab first.", severity="error")
-        return
-    ask = SovFileAsk(in_view.commitment_id, in_view.number)
-
-    def closed(_value: str | None) -> None:
-        if ask.done is None:
-            return
-        screen.app.push_screen(Report("Schedule of values imported", ask.done.describe(),
-                                      reword=False))
-        done()
-
-    screen.app.push_screen(ask, closed)
+    _take_file(screen, in_view, SovFileAsk, "Schedule of values imported", done)
 
 
 def enter_history_file(screen: Screen[Any], in_view: CommitmentRow | None,
                        done: Callable[[], None]) -> None:
     """Ask for the G703 of the highlighted commitment's last application before payapp, take
     its history, report."""
+    _take_file(screen, in_view, HistoryFileAsk, "History before payapp entered", done)
+
+
+def _take_file(screen: Screen[Any], in_view: CommitmentRow | None,
+               dialog: Callable[[int, str], CommitmentFileAsk], title: str,
+               done: Callable[[], None]) -> None:
     if in_view is None:
         screen.notify("Highlight a commitment on the Commitments tab first.", severity="error")
         return
-    ask = HistoryFileAsk(in_view.commitment_id, in_view.number)
+    ask = dialog(in_view.commitment_id, in_view.number)
 
     def closed(_value: str | None) -> None:
         if ask.done is None:
             return
-        screen.app.push_screen(Report("History before payapp entered", ask.done.describe(),
-                                      reword=False))
+        screen.app.push_screen(Report(title, ask.done.describe(), reword=False))
         done()
 
     screen.app.push_screen(ask, closed)
