@@ -17,6 +17,12 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from data.config import SmtpSettings
+from data.db import writing
+from data.models import OutboxEmail, utc_now
 
 ACCEPT, LATER, REFUSE, DROP = "accept", "451", "550", "drop"
 
@@ -107,3 +113,19 @@ def tls_servers(tmp_path: Path) -> Iterator[tuple[Recorder, int, int, ssl.SSLCon
     yield recorder, starttls_port, tls_port, ssl.create_default_context(cafile=str(cert))
     implicit.stop()
     starttls.stop()
+
+
+FROM = "payapp@harborpoint.example"
+
+
+def plain_settings(port: int, *, user: str | None = None) -> SmtpSettings:
+    """The [smtp] settings of a loopback server without TLS."""
+    return SmtpSettings("127.0.0.1", port, "none", FROM, user, Path("test.toml"))
+
+
+def all_sent_but_new(engine: Engine) -> None:
+    """The demo's own notifications count as sent: each test delivers the ones it queues."""
+    with writing(engine) as session:
+        for email in session.exec(select(OutboxEmail)).all():
+            email.sent_at = utc_now()
+            session.add(email)

@@ -46,32 +46,21 @@ from tests.pg_people import (  # noqa: F401
 from tests.real_cli import payapp_env, run_payapp
 from tests.smtp_server import (  # noqa: F401
     DROP,
+    FROM,
     LATER,
     REFUSE,
     Recorder,
+    all_sent_but_new,
     free_port,
     login_refusing_server,
+    plain_settings,
     smtp_server,
     tls_servers,
 )
 
-FROM = "payapp@harborpoint.example"
-
-
-def _settings(port: int, *, user: str | None = None) -> SmtpSettings:
-    return SmtpSettings("127.0.0.1", port, "none", FROM, user, Path("test.toml"))
-
-
-def _all_sent_but_new(engine: Engine) -> None:
-    """The demo's own notifications count as sent: each test queues the ones it delivers."""
-    with writing(engine) as session:
-        for email in session.exec(select(OutboxEmail)).all():
-            email.sent_at = utc_now()
-            session.add(email)
-
 
 def _queue_erins(engine: Engine) -> list[OutboxEmail]:
-    _all_sent_but_new(engine)
+    all_sent_but_new(engine)
     send_erins_resubmission(engine)
     with Session(engine) as session:
         emails = list(session.exec(select(OutboxEmail)
@@ -95,7 +84,7 @@ def test_a_queued_email_arrives_once_with_its_words(
         demo_engine: Engine, smtp_server: tuple[Recorder, int]) -> None:
     server, port = smtp_server
     emails = _queue_erins(demo_engine)
-    summary = deliver(demo_engine, _settings(port), None)
+    summary = deliver(demo_engine, plain_settings(port), None)
     assert summary.line() == f"{len(emails)} sent, 0 failed for now, 0 refused, 0 uncertain"
     assert len(server.received) == len(emails)
     for email, message in zip(emails, server.received, strict=True):
@@ -112,7 +101,7 @@ def test_a_queued_email_arrives_once_with_its_words(
         row = _row(demo_engine, email.id)
         assert row.sent_at is not None and row.claimed_at is None and row.attempts == 1
     assert "Invoice #3 for SC-2417-016 Electrical is ready for review" in emails[0].subject
-    assert deliver(demo_engine, _settings(port), None, now=lambda: _at(60 * 24)).sent == 0
+    assert deliver(demo_engine, plain_settings(port), None, now=lambda: _at(60 * 24)).sent == 0
     assert len(server.received) == len(emails)
     assert not_sent(demo_engine) == []
 
@@ -122,18 +111,18 @@ def test_refused_for_now_then_accepted_on_a_later_run_never_twice(
     server, port = smtp_server
     email = _queue_erins(demo_engine)[0]
     server.plan.extend([LATER])
-    first = deliver(demo_engine, _settings(port), None, limit=1)
+    first = deliver(demo_engine, plain_settings(port), None, limit=1)
     assert (first.sent, first.later) == (0, 1) and server.received == []
     row = _row(demo_engine, email.id)
     assert row.last_error.startswith("451") and row.sent_at is None and row.claimed_at is None
     assert row.next_attempt_at is not None and row.attempts == 1
     assert [(w.id, w.state) for w in not_sent(demo_engine)][:1] == [(email.id, "failed for now")]
-    assert deliver(demo_engine, _settings(port), None, limit=1).sent == 0  # not due yet
-    later = deliver(demo_engine, _settings(port), None, limit=1,
+    assert deliver(demo_engine, plain_settings(port), None, limit=1).sent == 0  # not due yet
+    later = deliver(demo_engine, plain_settings(port), None, limit=1,
                     now=lambda: _at(backoff(1).total_seconds() / 60 + 1))
     assert later.sent == 1
     assert _row(demo_engine, email.id).attempts == 2
-    deliver(demo_engine, _settings(port), None, now=lambda: _at(60 * 24))
+    deliver(demo_engine, plain_settings(port), None, now=lambda: _at(60 * 24))
     assert Counter(server.message_ids())[server.message_ids()[0]] == 1
 
 
@@ -142,12 +131,12 @@ def test_a_connection_dropped_mid_message_is_tried_again_and_delivered_once(
     server, port = smtp_server
     emails = _queue_erins(demo_engine)
     server.plan.extend([DROP])
-    first = deliver(demo_engine, _settings(port), None, timeout=5)
+    first = deliver(demo_engine, plain_settings(port), None, timeout=5)
     assert first.sent == 0 and first.later == len(emails)
     row = _row(demo_engine, emails[0].id)
     assert row.sent_at is None and "connection lost" in row.last_error
-    deliver(demo_engine, _settings(port), None, now=lambda: _at(30))
-    deliver(demo_engine, _settings(port), None, now=lambda: _at(60 * 24))
+    deliver(demo_engine, plain_settings(port), None, now=lambda: _at(30))
+    deliver(demo_engine, plain_settings(port), None, now=lambda: _at(60 * 24))
     assert sorted(Counter(server.message_ids()).values()) == [1] * len(emails)
     assert _row(demo_engine, emails[0].id).sent_at is not None
 
@@ -157,15 +146,15 @@ def test_refused_for_good_is_not_tried_again(
     server, port = smtp_server
     email = _queue_erins(demo_engine)[0]
     server.plan.extend([REFUSE])
-    summary = deliver(demo_engine, _settings(port), None, limit=1)
+    summary = deliver(demo_engine, plain_settings(port), None, limit=1)
     assert summary.refused == 1 and summary.errors == ["550 5.1.1 No such mailbox"]
     row = _row(demo_engine, email.id)
     assert row.failed_at is not None and row.sent_at is None
     assert row.last_error == "550 5.1.1 No such mailbox"
-    deliver(demo_engine, _settings(port), None, now=lambda: _at(60 * 24 * 30))
+    deliver(demo_engine, plain_settings(port), None, now=lambda: _at(60 * 24 * 30))
     assert f"<payapp-outbox-{email.id}." not in " ".join(server.message_ids())
     assert retry(demo_engine, email.id or 0) == "refused"  # a person corrected the address
-    deliver(demo_engine, _settings(port), None)
+    deliver(demo_engine, plain_settings(port), None)
     assert _row(demo_engine, email.id).sent_at is not None
 
 
@@ -176,13 +165,13 @@ def test_an_email_taken_by_a_delivery_that_died_is_uncertain_until_released(
     taken = claim(demo_engine)  # ...and the process dies before it settles anything
     assert [e.id for e in taken] == [e.id for e in emails]
     assert {w.state for w in not_sent(demo_engine)} == {"uncertain"}
-    summary = deliver(demo_engine, _settings(port), None, now=lambda: _at(60 * 24 * 30))
+    summary = deliver(demo_engine, plain_settings(port), None, now=lambda: _at(60 * 24 * 30))
     assert summary.line() == f"0 sent, 0 failed for now, 0 refused, {len(emails)} uncertain"
     assert server.received == []
     assert retry(demo_engine, emails[0].id or 0) == "uncertain"
     with pytest.raises(ValueError, match="already waiting"):
         retry(demo_engine, emails[0].id or 0)
-    assert deliver(demo_engine, _settings(port), None).sent == 1
+    assert deliver(demo_engine, plain_settings(port), None).sent == 1
     with pytest.raises(ValueError, match="was sent at"):
         retry(demo_engine, emails[0].id or 0)
     assert len(server.received) == 1
@@ -191,7 +180,7 @@ def test_an_email_taken_by_a_delivery_that_died_is_uncertain_until_released(
 def test_an_unreachable_server_sends_nothing_and_says_so(demo_engine: Engine) -> None:
     email = _queue_erins(demo_engine)[0]
     with pytest.raises(DeliveryError, match=r"cannot reach the SMTP server 127\.0\.0\.1:"):
-        deliver(demo_engine, _settings(free_port()), None, timeout=5)
+        deliver(demo_engine, plain_settings(free_port()), None, timeout=5)
     row = _row(demo_engine, email.id)
     assert row.claimed_at is None and row.sent_at is None and row.next_attempt_at is not None
 
@@ -199,15 +188,15 @@ def test_an_unreachable_server_sends_nothing_and_says_so(demo_engine: Engine) ->
 def test_a_refused_login_sends_nothing(demo_engine: Engine, login_refusing_server: int) -> None:
     _queue_erins(demo_engine)
     with pytest.raises(DeliveryError, match="refused the login of jobs: 535"):
-        deliver(demo_engine, _settings(login_refusing_server, user="jobs"), "wrong")
+        deliver(demo_engine, plain_settings(login_refusing_server, user="jobs"), "wrong")
     assert {w.state for w in not_sent(demo_engine)} == {"failed for now"}
 
 
 def test_the_password_comes_from_the_environment_or_the_keyring(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
-    settings = _settings(25, user="jobs")
-    assert smtp_password(_settings(25)) is None
+    settings = plain_settings(25, user="jobs")
+    assert smtp_password(plain_settings(25)) is None
     monkeypatch.delenv("PAYAPP_SMTP_PASSWORD", raising=False)
     with pytest.raises(DeliveryError, match="set PAYAPP_SMTP_PASSWORD, or store it with "
                                             "`payapp outbox login`"):
@@ -244,7 +233,7 @@ def test_the_smtp_section_is_read_and_checked(tmp_path: Path) -> None:
 def test_two_deliveries_at_once_send_each_email_once(
         admin: Engine, smtp_server: tuple[Recorder, int]) -> None:
     server, port = smtp_server
-    _all_sent_but_new(admin)
+    all_sent_but_new(admin)
     with admin.begin() as connection:
         connection.execute(text(
             "INSERT INTO outbox_email (created_at, kind, to_address, to_name, subject, body, "
@@ -256,7 +245,7 @@ def test_two_deliveries_at_once_send_each_email_once(
     def run() -> None:
         try:
             start.wait()
-            while deliver(admin, _settings(port), None, limit=3).sent:
+            while deliver(admin, plain_settings(port), None, limit=3).sent:
                 pass
         except BaseException as error:
             failures.append(error)
@@ -287,7 +276,7 @@ def test_only_the_mailer_settles_and_nobody_rewrites_an_email(
     try:
         with pytest.raises(DeliveryError, match=r"the database role erin may not change the "
                                                 r"outbox: .*payapp users mailer LOGIN"):
-            deliver(as_erin, _settings(port), None)
+            deliver(as_erin, plain_settings(port), None)
         with pytest.raises(ValueError, match="the database role erin may not change"):
             retry(as_erin, email_id or 0)
     finally:
@@ -315,7 +304,7 @@ def test_only_the_mailer_settles_and_nobody_rewrites_an_email(
         assert [e.id for e in taken] == [email_id]
         settle(as_mailer, email_id or 0, Outcome("later", "451 later"))
         assert retry(as_mailer, email_id or 0) == "failed for now"
-        assert deliver(as_mailer, _settings(port), None).sent == len(emails)
+        assert deliver(as_mailer, plain_settings(port), None).sent == len(emails)
     finally:
         as_mailer.dispose()
     assert len(server.received) == len(emails)
@@ -403,7 +392,7 @@ def test_starttls_and_tls_with_a_certificate_the_client_trusts(
     for email in emails:
         retry(sqlite_demo_engine, email.id or 0)
     assert deliver(sqlite_demo_engine, starttls, None, context=trusting).sent == len(emails)
-    plain = _settings(starttls_port)  # the server wants STARTTLS: no email is refused for it
+    plain = plain_settings(starttls_port)  # the server wants STARTTLS: no email is refused for it
     _queue_more(sqlite_demo_engine)
     with pytest.raises(DeliveryError, match=f"takes no mail from {FROM}: 530 Must issue a "
                                             "STARTTLS command first"):
@@ -436,7 +425,7 @@ def test_a_delivery_that_fails_after_sending_leaves_that_email_uncertain_and_no_
 
     monkeypatch.setattr("data.outbox_delivery.settle", database_gone)
     with pytest.raises(RuntimeError, match="went away"):
-        deliver(demo_engine, _settings(port), None)
+        deliver(demo_engine, plain_settings(port), None)
     monkeypatch.undo()
     assert len(server.received) == 1  # sent, and then nothing could be written down
     states = [w.state for w in not_sent(demo_engine)]
@@ -445,6 +434,6 @@ def test_a_delivery_that_fails_after_sending_leaves_that_email_uncertain_and_no_
         assert [e.attempts for e in session.exec(
             select(OutboxEmail).where(col(OutboxEmail.sent_at).is_(None))
             .order_by(col(OutboxEmail.id))).all()][1:] == [0] * (len(states) - 1)
-    summary = deliver(demo_engine, _settings(port), None)
+    summary = deliver(demo_engine, plain_settings(port), None)
     assert (summary.sent, summary.uncertain) == (len(states) - 1, 1)
     assert len(set(server.message_ids())) == len(server.received) == len(states)

@@ -24,7 +24,6 @@ from data.config import (
     REMINDER_DAYS_BEFORE,
     ConfigError,
     Locations,
-    SmtpSettings,
     reminder_days_before,
 )
 from data.db import make_engine, writing
@@ -36,7 +35,6 @@ from data.models import (
     OutboxEmail,
     PeriodStatus,
     Role,
-    utc_now,
 )
 from data.outbox_delivery import make_mailer, not_sent
 from data.reminders.job import RunSummary, allow, run
@@ -58,13 +56,15 @@ from tests.pg_people import (  # noqa: F401
 )
 from tests.real_cli import payapp_env, run_payapp
 from tests.smtp_server import (  # noqa: F401
+    FROM,
     Recorder,
+    all_sent_but_new,
     free_port,
     login_refusing_server,
+    plain_settings,
     smtp_server,
 )
 
-FROM = "payapp@harborpoint.example"
 DUE = date(2026, 11, 25)
 DAN = "dan@bayside-concrete.example"
 SUBJECT_BEFORE = ("Reminder: your invoice for SC-2417-031 Site Concrete & Paving is due "
@@ -85,16 +85,6 @@ BODY_AFTER_YES = ("The invoice for this billing period was due on Nov 25, 2026 a
                   "sent.\n\n" + WHICH + "\nOpen payapp to finish your invoice and send it.")
 
 
-def _settings(port: int, *, user: str | None = None) -> SmtpSettings:
-    return SmtpSettings("127.0.0.1", port, "none", FROM, user, Path("test.toml"))
-
-
-def _all_sent_but_new(engine: Engine) -> None:
-    """The demo's own notifications count as sent: the tests count the reminders."""
-    with writing(engine) as session:
-        for email in session.exec(select(OutboxEmail)).all():
-            email.sent_at = utc_now()
-            session.add(email)
 
 
 def _day(offset: int) -> date:
@@ -107,7 +97,7 @@ def _clock(day: date) -> datetime:
 
 
 def _run(engine: Engine, port: int, day: date) -> RunSummary:
-    return run(engine, _settings(port), None, days_before=REMINDER_DAYS_BEFORE, today=day,
+    return run(engine, plain_settings(port), None, days_before=REMINDER_DAYS_BEFORE, today=day,
                now=lambda: _clock(day), timeout=5)
 
 
@@ -174,7 +164,7 @@ def test_the_rule_one_reminder_in_the_days_before_then_one_a_day() -> None:
 def test_a_contact_who_has_not_answered_is_reminded_before_and_daily_after_the_due_date(
         demo_engine: Engine, smtp_server: tuple[Recorder, int]) -> None:
     server, port = smtp_server
-    _all_sent_but_new(demo_engine)
+    all_sent_but_new(demo_engine)
     queued_by_day = {}
     for offset in range(-5, 4):
         summary = _run(demo_engine, port, _day(offset))
@@ -194,7 +184,7 @@ def test_a_contact_who_has_not_answered_is_reminded_before_and_daily_after_the_d
 def test_running_twice_or_at_once_on_one_day_reminds_once(
         demo_engine: Engine, smtp_server: tuple[Recorder, int]) -> None:
     server, port = smtp_server
-    _all_sent_but_new(demo_engine)
+    all_sent_but_new(demo_engine)
     assert _run(demo_engine, port, _day(1)).queued.reminders == 1
     again = _run(demo_engine, port, _day(1))
     assert (again.queued.reminders, again.delivery and again.delivery.sent) == (0, 0)
@@ -230,7 +220,7 @@ def test_a_database_that_already_holds_the_days_row_takes_no_second(demo_engine:
 def test_answering_no_stops_the_reminders(
         demo_engine: Engine, smtp_server: tuple[Recorder, int]) -> None:
     server, port = smtp_server
-    _all_sent_but_new(demo_engine)
+    all_sent_but_new(demo_engine)
     _dan_answers(demo_engine, bill=False, day=_day(-4))
     for offset in (-3, 0, 1, 2):
         assert _run(demo_engine, port, _day(offset)).queued.reminders == 0
@@ -240,7 +230,7 @@ def test_answering_no_stops_the_reminders(
 def test_yes_with_a_draft_is_reminded_until_the_invoice_is_sent(
         demo_engine: Engine, smtp_server: tuple[Recorder, int]) -> None:
     server, port = smtp_server
-    _all_sent_but_new(demo_engine)
+    all_sent_but_new(demo_engine)
     _dan_answers(demo_engine, bill=True, day=_day(-1))
     assert _run(demo_engine, port, _day(1)).queued.reminders == 1
     assert _reminders(server) == [(DAN, SUBJECT_AFTER, BODY_AFTER_YES)]
@@ -266,13 +256,13 @@ def test_a_server_that_cannot_take_them_keeps_them_for_the_next_run(
         demo_engine: Engine, smtp_server: tuple[Recorder, int], login_refusing_server: int
         ) -> None:
     server, port = smtp_server
-    _all_sent_but_new(demo_engine)
+    all_sent_but_new(demo_engine)
     unreachable = _run(demo_engine, free_port(), _day(1))
     assert unreachable.queued.reminders == 1 and unreachable.exit_code == 2
     assert unreachable.failure is not None
     assert unreachable.failure.startswith("cannot reach the SMTP server 127.0.0.1:")
     assert unreachable.line().endswith("; outbox: not delivered")
-    refused = run(demo_engine, _settings(login_refusing_server, user="jobs"), "wrong",
+    refused = run(demo_engine, plain_settings(login_refusing_server, user="jobs"), "wrong",
                   days_before=3, today=_day(2), now=lambda: _clock(_day(2)))
     assert refused.queued.reminders == 1 and refused.exit_code == 2
     assert refused.failure is not None and "refused the login of jobs: 535" in refused.failure
@@ -338,7 +328,7 @@ def _due_in(engine: Engine, days: int) -> date:
 def test_the_command_and_its_exit_codes(
         sqlite_demo_engine: Engine, tmp_path: Path, smtp_server: tuple[Recorder, int]) -> None:
     server, port = smtp_server
-    _all_sent_but_new(sqlite_demo_engine)
+    all_sent_but_new(sqlite_demo_engine)
     today = _due_in(sqlite_demo_engine, 3)  # the reminder comes 2 days before (config)
     quiet = run_payapp(["reminders", "run"], _cli_env(tmp_path, sqlite_demo_engine, port))
     assert (quiet.code, quiet.stderr) == (0, "")
@@ -383,7 +373,7 @@ def test_only_the_reminder_role_queues_and_people_read_their_own(
         admin: Engine, demo_url: str, psql: Psql, scratch_roles: list[str],
         smtp_server: tuple[Recorder, int]) -> None:
     server, port = smtp_server
-    _all_sent_but_new(admin)
+    all_sent_but_new(admin)
     dans, erins = _dans_invite(admin), _invite_of(admin, ELECTRICAL)
     assert queue_reminders(admin, days_before=3, today=_day(1)).reminders == 1
     for login, sees in (("erin", 0), ("dan", 1), ("sam", 1), ("pat", 1)):
@@ -422,10 +412,10 @@ def test_only_the_reminder_role_queues_and_people_read_their_own(
         with bot.connect() as c, pytest.raises(DBAPIError, match="today"):
             c.execute(text("SELECT * FROM payapp_queue_invite_reminders(current_date + 1, 3)"))
         _due_in(admin, -1)
-        first = run(as_bot, _settings(port), None, days_before=3)
+        first = run(as_bot, plain_settings(port), None, days_before=3)
         assert (first.exit_code, first.queued.reminders, first.queued.emails) == (0, 1, 1)
         assert first.delivery is not None and first.delivery.sent == 2  # and the Nov 26 one
-        again = run(as_bot, _settings(port), None, days_before=3)
+        again = run(as_bot, plain_settings(port), None, days_before=3)
         assert (again.queued.reminders, again.delivery and again.delivery.sent) == (0, 0)
     finally:
         as_bot.dispose()
