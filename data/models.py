@@ -587,3 +587,25 @@ class PaymentHoldRelease(SQLModel, table=True):
 
     __table_args__ = (CheckConstraint("length(trim(reason)) > 0", name="reason_given"),
                       CheckConstraint("covers <> '[]'", name="covers_a_reason"))
+
+
+class InvoiceChange(SQLModel, table=True):
+    """What an invoice administrator changed on a contact's invoice: one row per invoice or
+    line row changed, the rows of one save sharing `batch`. The contacts read them as "changed by
+    <name> on <date>" (data/services/invoice_notices.py). `before` and `after` hold, as JSON,
+    the fields a person types (figures, invoice number, dates). On PostgreSQL the database
+    writes them from the change itself, whoever makes it (payapp or psql), stamping who and
+    when; nobody inserts, changes or removes one by hand."""
+
+    __tablename__ = "invoice_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_id: int = Field(foreign_key="invoice.id", index=True, ondelete="CASCADE")
+    batch: str = Field(max_length=40)
+    entity: str = Field(max_length=20)  # "invoice" or "invoice_line"
+    entity_id: int
+    before: str
+    after: str
+    changed_by_id: int = Field(foreign_key="app_user.id")
+    changed_by_name: str = Field(max_length=200)
+    changed_at: datetime = Field(default_factory=utc_now)

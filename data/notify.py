@@ -2,9 +2,10 @@
 report; a separate delivery job sends them.
 
 On PostgreSQL people cannot write the outbox: the database queues each email from the event it
-reports (migrations 0004 and 0008: `payapp_queue_review_emails`, `payapp_queue_revision_emails`),
-so that nobody chooses a recipient or words. On SQLite payapp queues the same email itself; a
-test holds the two to the same words.
+reports (migrations 0004, 0008 and 0018: `payapp_queue_review_emails`,
+`payapp_queue_revision_emails`, `payapp_record_admin_change`), so that nobody chooses a recipient
+or words. On SQLite payapp queues the same email itself; a test holds the two to the same
+words.
 """
 
 from __future__ import annotations
@@ -105,6 +106,30 @@ def invoice_sent_back(session: Session, invoice: Invoice, *, sent_by: str
     return [queue(session, kind="invoice_sent_back", to_address=contact.email,
                   to_name=contact.display_name, subject=subject, body=body,
                   invoice_id=invoice.id) for contact in contacts]
+
+
+def invoice_changed(session: Session, invoice: Invoice, *, changed_by: str
+                    ) -> list[OutboxEmail]:
+    """Tell each invoice contact of the commitment that an invoice administrator changed their
+    invoice; what changed is on the invoice (data/services/invoice_notices.py)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return []  # the database's trigger queues them with the change (0018)
+    commitment = session.get(Commitment, invoice.commitment_id)
+    assert commitment is not None
+    project = session.get(Project, commitment.project_id)
+    assert project is not None
+    subject = (f"Invoice #{invoice.position} for {commitment.number} {commitment.title} "
+               f"was changed by {changed_by}")
+    body = "\n".join([
+        f"{changed_by} changed invoice #{invoice.position}.",
+        "",
+        *_which_invoice(invoice, commitment, project),
+        "",
+        "Open the invoice in payapp to see what changed.",
+    ])
+    return [queue(session, kind="invoice_changed", to_address=contact.email,
+                  to_name=contact.display_name, subject=subject, body=body,
+                  invoice_id=invoice.id) for contact in _active_contacts(session, commitment)]
 
 
 def contacts_invited(session: Session, invite: Invite, *, invited_by: str

@@ -19,7 +19,7 @@ POSTGRES_ONLY_TABLES = frozenset({"workflow_move", "workflow_status", "audit_cha
 # The demo leaves these empty (it attaches no files and runs no reminder job); every other
 # table gets rows.
 NOT_IN_DEMO = frozenset({"retainage_rule", "attachment", "attachment_chunk", "attachment_part",
-                         "invite_reminder", "payment_hold_release"})
+                         "invite_reminder", "payment_hold_release", "invoice_change"})
 
 
 @pytest.fixture

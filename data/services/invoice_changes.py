@@ -47,6 +47,7 @@ from data.services.invoice_figures import (
     store_retainage,
 )
 from data.services.invoice_lookup import invoice_and_commitment, is_latest
+from data.services.invoice_notices import RowChange, record_admin_changes
 from data.terminal_text import holds_controls
 from data.wording import STATUS_LABELS, refusal_sentence
 from data.workflow import APPROVED_FOR_PAYMENT, Standing, check_edit, check_move
@@ -388,6 +389,10 @@ def save_lines(session: Session, actor: Actor, invoice_id: int,
     for action, entity, entity_id, before_values, after_values in changes:
         audit_chain.record(session, actor.login, action, entity, entity_id,
                            before=before_values, after=after_values)
+    if who is Standing.ADMINISTRATOR:  # the contacts read what the administrator changed
+        record_admin_changes(session, actor, invoice, [
+            RowChange(entity, entity_id or 0, before_values, after_values)
+            for _action, entity, entity_id, before_values, after_values in changes])
     with saving("the invoice"):
         session.flush()
         result = store_retainage(session, invoice)

@@ -28,6 +28,7 @@ from data.services.actors import Actor
 from data.services.errors import NotAllowed
 from data.services.invoice_figures import UnitFigures, compute
 from data.services.invoice_lookup import invoice_and_commitment, is_latest
+from data.services.invoice_notices import ChangeNotice, change_notices
 from data.services.payments import paid_cents, payment_status
 from data.wording import (
     BILLING_TYPE_LABELS,
@@ -92,6 +93,8 @@ class InvoiceView:
     # proposed for release in words; None when nothing is over. Each line's share is its
     # `result.releasable_over_cap`.
     release_proposal: str | None = None
+    # What invoice administrators changed on it, newest save first (invoice_notices.py).
+    admin_changes: tuple[ChangeNotice, ...] = ()
 
     @property
     def releasable_over_cap(self) -> Decimal:
@@ -185,4 +188,5 @@ def load_invoice(session: Session, actor: Actor, invoice_id: int) -> InvoiceView
         rules=tuple(computed.rules),
         last_saved_by=last_saved_by(session, invoice),
         release_proposal=release_proposal(computed.result.summary),
+        admin_changes=change_notices(session, invoice.id),
     )
