@@ -1,6 +1,6 @@
 """The invoice administrator's review, driven by keys at 80×24: reject a line saying why,
 approve others, send the invoice back, and the contact reads why; approve an invoice and record
-its payment. Home offers an administrator no keys of the contact's (y, n, b)."""
+its payment. Home offers an administrator no answers to invites (y, n)."""
 
 from __future__ import annotations
 
@@ -90,7 +90,8 @@ async def test_approve_then_record_the_payment(sqlite_demo_engine: Engine) -> No
         assert view.status is InvoiceStatus.APPROVED and view.paid == due
 
 
-async def test_home_offers_an_administrator_no_contact_keys(sqlite_demo_engine: Engine) -> None:
+async def test_home_offers_an_administrator_no_invite_answers(sqlite_demo_engine: Engine
+                                                              ) -> None:
     app = make_app(sqlite_demo_engine, "pat")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -98,8 +99,10 @@ async def test_home_offers_an_administrator_no_contact_keys(sqlite_demo_engine: 
         for tab in ("i", "c"):
             await pilot.press(tab)
             await pilot.pause()
-            footer = screen_text(app).splitlines()[-1]
-            assert " y " not in f" {footer} " and " b " not in f" {footer} ", footer
+            footer = f" {screen_text(app).splitlines()[-1]} "
+            assert " y " not in footer and " n " not in footer, footer
+            # b starts an invoice on the contact's behalf, on the Commitments tab only
+            assert (" b Bill " in footer) is (tab == "c"), footer
         await pilot.press("i", "y")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)  # nothing answered

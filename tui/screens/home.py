@@ -316,8 +316,10 @@ class HomeScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # y/n answer the invite under the cursor, b starts the commitment's invoice: each only
         # on its own tab and only with a row to act on, so the footer shows what works here.
-        if action in ("answer", "bill") and not self._is_contact():
-            return False  # only an invoice contact answers invites and starts invoices
+        if action == "answer" and not self._is_contact():
+            return False  # only an invoice contact answers invites
+        if action == "bill" and not (self._is_contact() or self._is_administrator()):
+            return False  # a contact starts their invoice; an administrator, on their behalf
         if action == "answer":
             return self._active() == "invites" and bool(self._rows("invites"))
         if action == "bill":
@@ -452,13 +454,18 @@ class HomeScreen(Screen[None]):
 
     def on_invoice_loaded(self, event: InvoiceLoaded) -> None:
         """The contact's screen to fill the invoice in; the administrator's to review it."""
+        from data.models import InvoiceStatus
         from data.workflow import Standing
         from tui.screens.invoice import InvoiceScreen
         from tui.screens.invoice_review import ReviewScreen
 
         if self.app.screen is not self:  # the person went on elsewhere meanwhile
             return
-        kind = ReviewScreen if event.view.standing is Standing.ADMINISTRATOR else InvoiceScreen
+        # A draft is not for review yet: an administrator who opens one fills it in for the
+        # contact (and may send it), as on an invoice they started on the contact's behalf.
+        reviews = (event.view.standing is Standing.ADMINISTRATOR
+                   and event.view.status is not InvoiceStatus.DRAFT)
+        kind = ReviewScreen if reviews else InvoiceScreen
         self.app.push_screen(kind(event.view.invoice_id, loaded=event))
 
     def palette_commands(self) -> Iterable[SystemCommand]:

@@ -45,6 +45,10 @@ class InvoiceScreen(InvoicePartsScreen):
         self._busy = ""  # what is running ("Saving"), so that it is not started twice
 
     def greeting(self, view: InvoiceView) -> str:
+        from data.workflow import Standing
+
+        if view.admin_changes and view.standing is Standing.CONTACT:
+            return f"{view.admin_changes[0].headline} (w shows what changed)."
         if view.editable:
             return ("Type a figure in an underlined cell (Enter keeps it, Esc cancels); "
                     "Ctrl+S saves, Ctrl+E sends, ? lists every key.")

@@ -113,6 +113,8 @@ class InvoicePartsScreen(Screen[None]):
                 tooltip="The invoice's history from the audit trail, also saved as text"),
         Binding("r", "reload", "Reload", show=False, id="invoice.reload",
                 tooltip="Read the invoice again (only with nothing unsaved)"),
+        Binding("w", "admin_changes", "Changed", show=False, id="invoice.admin_changes",
+                tooltip="What invoice administrators changed on this invoice, and when"),
     ]
 
     def __init__(self, invoice_id: int, loaded: InvoiceLoaded | None = None) -> None:
@@ -277,6 +279,8 @@ class InvoicePartsScreen(Screen[None]):
             return False
         if action in ("export", "export_with_files"):
             return self.view is not None
+        if action == "admin_changes":
+            return self.view is not None and bool(self.view.admin_changes)
         return True
 
     # --- export ----------------------------------------------------------------------------
@@ -360,6 +364,19 @@ class InvoicePartsScreen(Screen[None]):
                             self.action_export_csv)
         yield SystemCommand("Show the history", "Who did what to this invoice, from what to "
                             "what and when, from the audit trail (h)", self.action_history)
+        if self.view is not None and self.view.admin_changes:
+            yield SystemCommand("Show what administrators changed", "Who changed this invoice "
+                                "for its contacts, what and when (w)", self.action_admin_changes)
+
+    def action_admin_changes(self) -> None:
+        view = self.view
+        if view is None or not view.admin_changes:
+            return
+        lines = ["\n".join([f"{notice.headline}, {notice.at:%H:%M} UTC:",
+                             *(f"    {change}" for change in notice.changes)])
+                 for notice in view.admin_changes]  # a bullet each
+        self.app.push_screen(Report(f"What was changed on invoice #{view.position}, newest first",
+                                    lines, reword=False))
 
     def action_history(self) -> None:
         from data.documents.export_files import write_export

@@ -4,7 +4,8 @@ for the line under the cursor or the lines marked with Space; decide on the whol
 approve, approve as noted, hold for the owner, send back for revision, return to draft); and,
 once it is approved, record what was paid (p). An approved invoice may be held from payment
 (data/services/payment_holds.py): the message line says why, p explains and offers the release,
-and u releases the hold, saying why."""
+and u releases the hold, saying why. E opens the invoice's editing screen (tui/screens/invoice.py),
+to change it for its contact, who reads what changed (data/services/invoice_notices.py)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,12 @@ class ReviewScreen(InvoicePartsScreen):
                 tooltip="Record a payment of this approved invoice (or see why it is held)"),
         Binding("u", "release_hold", "Release hold", id="review.release_hold",
                 tooltip="Release the hold on this invoice's payment, saying why"),
+        Binding("E", "edit", "Edit", id="review.edit",
+                tooltip="Change the invoice's figures or information for its contact, who is "
+                        "told what you changed"),
     ]
+
+    _edited = False  # the editing screen was opened: read the invoice again on return
 
     def __init__(self, invoice_id: int, loaded: InvoiceLoaded | None = None) -> None:
         super().__init__(invoice_id, loaded)
@@ -102,6 +108,9 @@ class ReviewScreen(InvoicePartsScreen):
             return f"This invoice is {view.status_label}: p records a payment."
         if view.paid and view.paid >= view.summary.current_payment_due:
             return f"This invoice is {view.status_label} and paid in full."
+        if view.editable:
+            return (f"This invoice is {view.status_label}: E changes it for the contact, "
+                    "who is told.")
         return super().greeting(view)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -119,7 +128,24 @@ class ReviewScreen(InvoicePartsScreen):
                 view is not None and view.paid < view.summary.current_payment_due))
         if action == "release_hold":
             return _payable(view) and bool(self.holds)
+        if action == "edit":
+            return view is not None and view.editable
         return super().check_action(action, parameters)
+
+    # --- editing for the contact -----------------------------------------------------------
+
+    def action_edit(self) -> None:
+        from tui.screens.invoice import InvoiceScreen
+
+        if not self.check_action("edit", ()):
+            return
+        self._edited = True
+        self.app.push_screen(InvoiceScreen(self.invoice_id))
+
+    def on_screen_resume(self) -> None:
+        if self._edited:
+            self._edited = False
+            self.load()
 
     def _on_lines(self) -> bool:
         from textual.widgets import TabbedContent
