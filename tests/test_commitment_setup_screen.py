@@ -109,3 +109,42 @@ async def test_pat_sets_up_a_commitment_and_imports_its_schedule(
             "2 lines added to the schedule of values of commitment SC-2417-040",
             "Original contract sum: $11,234.50", "Contract sum to date: $11,234.50"]
         assert _items(sqlite_demo_engine, made.id) == ["1", "2"]
+
+
+async def test_pat_edits_a_commitments_terms_from_the_palette(sqlite_demo_engine: Engine
+                                                              ) -> None:
+    app = make_app(sqlite_demo_engine, "pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")  # SC-2417-016 highlighted first
+        await settle(pilot)
+        await run_command(pilot, "Edit the highlighted commitment")
+        await settle(pilot)
+        form = top(app)
+        assert isinstance(form, CommitmentForm)
+        assert form.input("number").value == "SC-2417-016"
+        assert form.input("title").value == "Electrical"
+        assert form.input("contacts").value == "erin"
+        assert form.input("method").value == "amount"
+        # Its method cannot change now that its schedule has lines: refused under the field,
+        # with everything typed kept.
+        form.input("method").focus()
+        await pilot.press("ctrl+a", "ctrl+k")  # clear the field, as a person would
+        await _type(pilot, "unit")
+        form.input("title").focus()
+        await pilot.press("end")
+        await _type(pilot, " & Low Voltage")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert top(app) is form
+        assert "cannot change once the commitment has SOV lines" in str(
+            form.query_one("#error-method", Static).render())
+        assert form.input("title").value == "Electrical & Low Voltage"
+        form.input("method").focus()
+        await pilot.press("ctrl+a", "ctrl+k")
+        await _type(pilot, "amount")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert _notified(app, "Commitment SC-2417-016 Electrical & Low Voltage saved.")
+    edited = _commitment(sqlite_demo_engine, "SC-2417-016")
+    assert edited is not None and edited.title == "Electrical & Low Voltage"

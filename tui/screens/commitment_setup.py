@@ -1,6 +1,7 @@
 """Setting up commitments, from the home screen's command palette (an invoice administrator's):
-a form for a new commitment of the highlighted commitment's project, and a CSV file to import
-as the highlighted commitment's schedule of values, answered with a report.
+a form for a new commitment of the highlighted commitment's project, the same form to edit the
+highlighted commitment's terms, and a CSV file to import as the highlighted commitment's
+schedule of values (or its history before payapp), answered with a report.
 
 Both dialogs stay open while the service works, and a refusal is shown in them, under the field
 it names, with everything typed still there. A rejected import lists every rejected row; the
@@ -129,17 +130,38 @@ def terms_from(values: Mapping[str, str]) -> CommitmentTerms:
         stored_materials_separately=values["stored_separately"].strip().lower() in YES)
 
 
-class CommitmentForm(FormScreen):
-    """The new commitment's terms; confirming creates it and closes the form, a refusal keeps
-    the form open with the reason under the field it names."""
+def _as_typed(terms: CommitmentSummary) -> dict[str, str]:
+    """A commitment's terms as the form's fields hold them, to edit."""
+    from data.money import format_percent
+    from data.services.commitment_setup import describe_sliding_scale
 
-    def __init__(self, project_number: str) -> None:
+    return {"number": terms.number, "title": terms.title, "company": terms.company,
+            "new_company": "no", "contacts": ", ".join(terms.contacts),
+            "method": terms.method.value,
+            "work_retainage": format_percent(terms.work_retainage).removesuffix("%"),
+            "stored_retainage": format_percent(terms.stored_retainage).removesuffix("%"),
+            "sliding_scale": describe_sliding_scale(terms.sliding_scale),
+            "stored_separately": "yes" if terms.stored_materials_separately else "no"}
+
+
+class CommitmentForm(FormScreen):
+    """A commitment's terms: a new one's, or `editing`'s (its project stays). Confirming creates
+    or changes it and closes the form; a refusal keeps the form open with the reason under the
+    field it names."""
+
+    def __init__(self, project_number: str, editing: CommitmentSummary | None = None) -> None:
         defaults = {"project": project_number, "new_company": "no", "method": "amount",
                     "work_retainage": "10", "stored_retainage": "10", "stored_separately": "no"}
-        super().__init__("Set up a commitment", [
+        if editing is not None:
+            defaults = _as_typed(editing)
+        title = ("Set up a commitment" if editing is None else
+                 f"Edit commitment {editing.number} of project {editing.project}")
+        super().__init__(title, [
             FormField(key, label, defaults.get(key, ""), check, placeholder)
-            for key, label, check, placeholder in FIELDS],
+            for key, label, check, placeholder in FIELDS
+            if editing is None or key != "project"],
             intro="The accounting method is fixed once the schedule of values has lines.")
+        self.editing = editing
         self.made: CommitmentSummary | None = None
         self._working = False
 
@@ -154,17 +176,20 @@ class CommitmentForm(FormScreen):
             return
         values = self.values()
         terms = terms_from(values)
-        project = values["project"].strip()
+        project = values.get("project", "").strip()
+        editing = self.editing.commitment_id if self.editing is not None else None
 
         def work(session: Session, actor: Actor) -> CommitmentSummary:
-            from data.services.commitment_setup import create_commitment
+            from data.services.commitment_setup import create_commitment, edit_commitment
 
+            if editing is not None:
+                return edit_commitment(session, actor, editing, terms)
             return create_commitment(session, actor, project, terms)
 
         self._working = True
         self._say(self.query_one("#form-problem", Static), None)
-        call_service(self, "Creating the commitment", work, CommitmentCreated, writes=True,
-                     group="commitment-setup")
+        call_service(self, "Saving the commitment" if editing else "Creating the commitment",
+                     work, CommitmentCreated, writes=True, group="commitment-setup")
 
     def on_commitment_created(self, event: CommitmentCreated) -> None:
         self.made = event.made
@@ -201,6 +226,44 @@ def set_up_commitment(screen: Screen[Any], in_view: CommitmentRow | None,
         screen.notify(terminal_safe(f"Commitment {made.number} {made.title} created in project "
                                     f"{made.project}."), markup=False)
         done()
+
+    screen.app.push_screen(form, closed)
+
+
+class TermsRead(Message):
+    """A commitment's terms, read to be edited: the screen that asked opens `edit_terms`."""
+
+    def __init__(self, terms: CommitmentSummary) -> None:
+        super().__init__()
+        self.terms = terms
+
+
+def read_terms(screen: Screen[Any], in_view: CommitmentRow | None) -> None:
+    """Read the highlighted commitment's terms; the screen gets TermsRead."""
+    if in_view is None:
+        screen.notify("Highlight a commitment on the Commitments tab first.", severity="error")
+        return
+    commitment_id = in_view.commitment_id
+
+    def read(session: Session, actor: Actor) -> TermsRead:
+        from data.services.commitment_setup import administered_commitment, summary
+
+        commitment, project = administered_commitment(session, actor, commitment_id)
+        return TermsRead(summary(session, commitment, project))
+
+    call_service(screen, "Reading the commitment", read, lambda read: read,
+                 group="commitment-setup")
+
+
+def edit_terms(screen: Screen[Any], terms: CommitmentSummary, done: Callable[[], None]) -> None:
+    """The commitment's terms in the form, to change; `done` runs once they are saved."""
+    form = CommitmentForm(terms.project, editing=terms)
+
+    def closed(_values: Mapping[str, str] | None) -> None:
+        if form.made is not None:
+            screen.notify(terminal_safe(f"Commitment {form.made.number} {form.made.title} "
+                                        "saved."), markup=False)
+            done()
 
     screen.app.push_screen(form, closed)
 

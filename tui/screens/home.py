@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from data.services.actors import Actor
     from data.services.home import CommitmentRow, Home
+    from tui.screens.commitment_setup import TermsRead
     from tui.screens.home_backups import BackupPlanned
     from tui.screens.home_invites import InvitesSent
     from tui.screens.home_periods import PeriodChanged
@@ -468,6 +469,11 @@ class HomeScreen(Screen[None]):
         kind = ReviewScreen if reviews else InvoiceScreen
         self.app.push_screen(kind(event.view.invoice_id, loaded=event))
 
+    def on_terms_read(self, event: TermsRead) -> None:
+        from tui.screens.commitment_setup import edit_terms
+
+        edit_terms(self, event.terms, self.load)
+
     def palette_commands(self) -> Iterable[SystemCommand]:
         from data.models import Role
 
@@ -509,6 +515,10 @@ class HomeScreen(Screen[None]):
                                 "method and retainage, in the highlighted commitment's project",
                                 lambda: commitment_setup.set_up_commitment(
                                     self, self._project_in_view(), self.load))
+            yield SystemCommand("Edit the highlighted commitment", "Its title, company, "
+                                "contacts, method and retainage",
+                                lambda: commitment_setup.read_terms(
+                                    self, self._project_in_view()))
             yield SystemCommand("Import a schedule of values from CSV", "For the highlighted "
                                 "commitment, before its first invoice; all or nothing",
                                 lambda: commitment_setup.import_sov_file(
