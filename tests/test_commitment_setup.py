@@ -449,3 +449,26 @@ def test_in_psql_a_contact_and_support_cannot_set_up_and_pat_keeps_the_rules(
                                 "WHERE commitment_id = :c AND item_no = '6'"),
                            {"c": electrical}).rowcount == 1
         pat.execute(text(new_commitment), {"p": project_id, "co": company_id})
+
+
+def test_change_order_lines_typed_on_one_line() -> None:
+    from data.billing import Method
+    from data.services.change_orders import parse_typed_lines
+
+    assert parse_typed_lines("Pendant fixtures = 2,500; Credit: cans = -1,200.50",
+                             Method.AMOUNT) == [
+        ChangeOrderLine("Pendant fixtures", amount=Decimal("2500.00")),
+        ChangeOrderLine("Credit: cans", amount=Decimal("-1200.50"))]
+    assert parse_typed_lines("Trench = 120 LF @ 45.50", Method.UNIT) == [
+        ChangeOrderLine("Trench", quantity=Decimal("120"), unit="LF",
+                        unit_price=Decimal("45.50"))]
+    for typed, method, reason in (
+            ("", Method.AMOUNT, "Lines: a change order needs at least one line"),
+            ("Fixtures 2500", Method.AMOUNT, "Line 1: “Fixtures 2500” should read like "
+                                             "“description = amount”"),
+            ("A = 1; B = 1.005", Method.AMOUNT, "Line 2:"),
+            ("Trench = 120 LF", Method.UNIT, "Line 1: “120 LF” should read like "
+                                             "“120 LF @ 45.50”")):
+        with pytest.raises(Invalid) as refused:
+            parse_typed_lines(typed, method)
+        assert str(refused.value).startswith(reason), str(refused.value)

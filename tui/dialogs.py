@@ -45,7 +45,11 @@ class Choose(ModalScreen[str]):
     """A question with a few answers; each answer has a key (its first letter)."""
 
     DEFAULT_CSS = _DIALOG_CSS.format(name="Choose")
-    BINDINGS = [Binding("escape", "dismiss('cancel')", "Cancel", id="choose.cancel")]
+    BINDINGS = [Binding("escape", "dismiss('cancel')", "Cancel", id="choose.cancel"),
+                Binding("down,right", "app.focus_next", "Next answer", show=False,
+                        id="choose.next"),
+                Binding("up,left", "app.focus_previous", "Previous answer", show=False,
+                        id="choose.previous")]
 
     def __init__(self, question: str, answers: Sequence[tuple[str, str]]) -> None:
         super().__init__()

@@ -25,7 +25,16 @@ from sqlmodel import Session, col, select
 from data import audit_chain
 from data.billing import Method
 from data.models import ChangeOrder, ChangeOrderKind, ChangeOrderStatus, SovLine
-from data.money import QUANTITY_SCALE, ZERO, MoneyError, format_money, to_cents, to_scaled
+from data.money import (
+    QUANTITY_SCALE,
+    ZERO,
+    MoneyError,
+    format_money,
+    parse_money,
+    parse_quantity,
+    to_cents,
+    to_scaled,
+)
 from data.services.actors import Actor
 from data.services.commitment_setup import (
     administered_commitment,
@@ -76,6 +85,42 @@ class ChangeOrderRow:
         return (f"{self.kind.value} {self.number} {self.title}: {self.status.value}, "
                 f"{len(self.items)} lines, {format_money(self.total)}; contract sum "
                 f"{format_money(self.contract_sum)}")
+
+
+_TYPED_UNITS = re.compile(r"^(?P<quantity>\S+)\s+(?P<unit>\S+)\s*@\s*(?P<price>\S+)$")
+
+
+def parse_typed_lines(text: str, method: Method) -> list[ChangeOrderLine]:
+    """Lines as typed on one line, separated by `;`, each "description = figure": an amount
+    ("Pendant fixtures = 2,500.00", a deduction "Credit: cans = -1,200") on an amount-based
+    commitment, "quantity unit @ unit price" ("Trench = 120 LF @ 45.50") on a unit-based one.
+    Invalid names the line and says how it should read."""
+    lines = []
+    parts = [part.strip() for part in text.split(";") if part.strip()]
+    if not parts:
+        raise Invalid("Lines: a change order needs at least one line")
+    for number, part in enumerate(parts, start=1):
+        description, equals, figure = part.rpartition("=")
+        shape = ("“description = amount”" if method is Method.AMOUNT
+                 else "“description = quantity unit @ unit price”")
+        if not equals or not description.strip() or not figure.strip():
+            raise Invalid(f"Line {number}: “{part[:40]}” should read like {shape}")
+        try:
+            if method is Method.AMOUNT:
+                lines.append(ChangeOrderLine(description.strip(),
+                                             amount=parse_money(figure.strip())))
+                continue
+            match = _TYPED_UNITS.match(figure.strip())
+            if match is None:
+                raise Invalid(f"Line {number}: “{figure.strip()[:30]}” should read like "
+                              "“120 LF @ 45.50”")
+            lines.append(ChangeOrderLine(description.strip(),
+                                         quantity=parse_quantity(match["quantity"]),
+                                         unit=match["unit"],
+                                         unit_price=parse_money(match["price"])))
+        except MoneyError as error:
+            raise Invalid(f"Line {number}: {error}") from error
+    return lines
 
 
 def _next_item(items: Sequence[str]) -> int:

@@ -509,7 +509,7 @@ class HomeScreen(Screen[None]):
             yield SystemCommand("Invite every commitment of the project to bill", "The "
                                 "highlighted commitment's project, its open billing period",
                                 self._invite_project)
-            from tui.screens import commitment_setup
+            from tui.screens import change_orders, commitment_setup
 
             yield SystemCommand("Set up a commitment", "Number, title, company, contacts, "
                                 "method and retainage, in the highlighted commitment's project",
@@ -518,6 +518,10 @@ class HomeScreen(Screen[None]):
             yield SystemCommand("Edit the highlighted commitment", "Its title, company, "
                                 "contacts, method and retainage",
                                 lambda: commitment_setup.read_terms(
+                                    self, self._project_in_view()))
+            yield SystemCommand("Change orders of the highlighted commitment", "PCOs and "
+                                "CCOs: add one, move it to pending, approved, rejected or void",
+                                lambda: change_orders.open_change_orders(
                                     self, self._project_in_view()))
             yield SystemCommand("Import a schedule of values from CSV", "For the highlighted "
                                 "commitment, before its first invoice; all or nothing",
