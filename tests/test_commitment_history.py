@@ -182,6 +182,26 @@ def test_on_postgresql_the_history_is_fixed_once_invoiced_and_only_pat_writes_it
     assert view.position == 25 and view.summary.current_payment_due == D("17190.00")
 
 
+@pytest.mark.postgres
+def test_on_postgresql_a_send_from_psql_overbilling_through_the_history_is_refused(
+        admin: Engine, connect: Connect, psql: Psql) -> None:
+    commitment = _fire_protection(connect("pat"))
+    _history_from_the_sheet(connect("pat"), commitment)  # line 1: $20,000.00 of $20,000.00
+    invoice_id = _first_invoice(connect("erin"), commitment)
+    with writing(connect("erin")) as session:
+        erin = actor_for_login(session, "erin")
+        line_1 = next(line.sov_line_id for line in load_invoice(session, erin, invoice_id).lines
+                      if line.result.line.item_no == "1")
+        save_lines(session, erin, invoice_id, {line_1: LineEntry(work=D("1000.00"))})
+    with admin.begin() as connection:  # the project now forbids overbilling
+        connection.execute(text("UPDATE project SET overbilling_allowed = false "
+                                "WHERE number = '2417'"))
+    with pytest.raises(DBAPIError, match=r"does not allow overbilling.*1"), \
+            psql("erin").begin() as erin_psql:
+        erin_psql.execute(text("UPDATE invoice SET status = 'under_review' WHERE id = :i"),
+                          {"i": invoice_id})
+
+
 def _invoice_of(admin: Engine) -> int:
     with admin.connect() as connection:
         return int(connection.execute(text(
