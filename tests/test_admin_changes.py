@@ -176,3 +176,41 @@ def test_the_record_keeps_the_typed_fields_only(sqlite_demo_engine: Engine) -> N
     assert {row.entity for row in rows} == {"invoice", "invoice_line"}
     assert len({row.batch for row in rows}) == 1
     assert all("version" not in row.after and "retained" not in row.after for row in rows)
+
+
+def _paid_invoice(engine: Engine) -> int:
+    """erin's invoice #2: approved and paid in full in the demo."""
+    from data.models import Commitment, Invoice
+
+    with reading(engine) as session:
+        commitment = session.exec(select(Commitment).where(
+            Commitment.number == "SC-2417-016")).one()
+        invoice = session.exec(select(Invoice).where(Invoice.commitment_id == commitment.id,
+                                                     Invoice.position == 2)).one()
+        assert invoice.id is not None
+        return invoice.id
+
+
+def test_figures_paid_against_no_longer_change(sqlite_demo_engine: Engine) -> None:
+    from data.services.errors import NotAllowed
+
+    invoice_id = _paid_invoice(sqlite_demo_engine)
+    sov_line_id = _first_line(sqlite_demo_engine, invoice_id)[0]
+    with pytest.raises(NotAllowed, match=r"was paid against invoice #2: its figures can no "
+                                         r"longer change"), writing(sqlite_demo_engine) as session:
+        save_lines(session, actor_for_login(session, "pat"), invoice_id,
+                   {sov_line_id: LineEntry(work=D("1.00"))})
+    assert _erins_notices(sqlite_demo_engine, invoice_id) == ()
+
+
+@pytest.mark.postgres
+def test_from_psql_figures_paid_against_no_longer_change(admin: Engine, psql: Psql) -> None:
+    invoice_id = _paid_invoice(admin)
+    with admin.connect() as connection:
+        line_id = connection.execute(text(
+            "SELECT min(id) FROM invoice_line WHERE invoice_id = :i"), {"i": invoice_id}).scalar()
+    for statement in ("UPDATE invoice_line SET work_cents = work_cents + 100 WHERE id = :l",
+                      "UPDATE invoice SET invoice_number = 'X-1' WHERE id = :i"):
+        with pytest.raises(DBAPIError, match="was paid against this invoice"), \
+                psql("pat").begin() as connection:
+            connection.execute(text(statement), {"i": invoice_id, "l": line_id})

@@ -301,7 +301,6 @@ class Demo:
 
     folder: Path
     invoice: int  # erin's invoice #3, Revise & Resubmit: she may change it
-    approved: int  # erin's invoice #2, approved: pat may edit it or record a payment
     electrical: int
     concrete: int
     period: int  # the open billing period
@@ -332,7 +331,7 @@ def _demo(engine: Engine, folder: Path) -> Demo:
             return int(c.execute(text(sql)).scalar_one())
 
     electrical = invoice_ids(engine, ELECTRICAL)
-    return Demo(folder, electrical[-1], electrical[-2],
+    return Demo(folder, electrical[-1],
                 one(f"SELECT id FROM commitment WHERE number = '{ELECTRICAL}'"),
                 one(f"SELECT id FROM commitment WHERE number = '{CONCRETE}'"),
                 one("SELECT id FROM billing_period WHERE status = 'open'"),
@@ -447,8 +446,8 @@ def _pending_pco(session: Session, _actor: Actor, demo: Demo) -> int:
 WRITERS: list[Any] = [pytest.param(*case, id=case[0]) for case in (
     ("save_lines figures", "erin", None, lambda s, a, d: changes.save_lines(
         s, a, d.invoice, {_first_line(s, d.invoice): changes.LineEntry(work=Decimal("1.00"))})),
-    ("save_lines on an approved invoice", "pat", None, lambda s, a, d: changes.save_lines(
-        s, a, d.approved, {_first_line(s, d.approved): changes.LineEntry(work=Decimal("2"))})),
+    ("save_lines for the contact", "pat", None, lambda s, a, d: changes.save_lines(
+        s, a, d.invoice, {_first_line(s, d.invoice): changes.LineEntry(work=Decimal("2"))})),
     ("save_lines general information", "erin", None, lambda s, a, d: changes.save_lines(
         s, a, d.invoice, {}, general=changes.GeneralInfo(invoice_number="CE-1103"))),
     ("change_status send", "erin", None, lambda s, a, d: changes.change_status(

@@ -48,6 +48,7 @@ from data.services.invoice_figures import (
 )
 from data.services.invoice_lookup import invoice_and_commitment, is_latest
 from data.services.invoice_notices import RowChange, record_admin_changes
+from data.services.payments import paid_cents
 from data.terminal_text import holds_controls
 from data.wording import STATUS_LABELS, refusal_sentence
 from data.workflow import APPROVED_FOR_PAYMENT, Standing, check_edit, check_move
@@ -231,6 +232,16 @@ def _store_retainage_again(session: Session, invoice: Invoice
     return before, after
 
 
+def _refuse_once_paid(session: Session, invoice: Invoice) -> None:
+    """A payment was made against the invoice's figures: they no longer change (on PostgreSQL
+    the database refuses too, migration 0020)."""
+    assert invoice.id is not None
+    paid = paid_cents(session, invoice.id)
+    if paid:
+        raise NotAllowed(f"{format_money(from_cents(paid))} was paid against invoice "
+                         f"#{invoice.position}: its figures can no longer change")
+
+
 def _refuse_forbidden_overbilling(session: Session, invoice: Invoice, commitment: Commitment,
                                   computed: billing.Invoice | None = None) -> None:
     project = session.get(Project, commitment.project_id)
@@ -357,6 +368,7 @@ def save_lines(session: Session, actor: Actor, invoice_id: int,
         raise StaleInvoice(invoice.version)
     who = require_visible(session, actor, commitment)
     check_edit(InvoiceStatus(invoice.status), who, is_latest=is_latest(session, invoice))
+    _refuse_once_paid(session, invoice)
     lines = {ln.sov_line_id: ln for ln in session.exec(
         select(InvoiceLine).where(InvoiceLine.invoice_id == invoice_id)).all()}
     previous = previous_by_line(session, invoice)

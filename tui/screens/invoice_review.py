@@ -128,8 +128,8 @@ class ReviewScreen(InvoicePartsScreen):
                 view is not None and view.paid < view.summary.current_payment_due))
         if action == "release_hold":
             return _payable(view) and bool(self.holds)
-        if action == "edit":
-            return view is not None and view.editable
+        if action == "edit":  # figures paid against no longer change
+            return view is not None and view.editable and not view.paid
         return super().check_action(action, parameters)
 
     # --- editing for the contact -----------------------------------------------------------
