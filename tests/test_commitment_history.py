@@ -258,3 +258,37 @@ async def test_from_the_palette_at_80x24(sqlite_demo_engine: Engine, tmp_path: P
         row = session.get(Commitment, commitment)
         assert row is not None and row.previous_applications == 24
         assert row.previous_certificates_cents == 5829500
+
+
+async def test_a_sheet_that_does_not_say_its_number_is_asked_for_it(
+        sqlite_demo_engine: Engine, tmp_path: Path) -> None:
+    from tui.dialogs import Ask
+
+    commitment = _fire_protection(sqlite_demo_engine)
+    sheet = tmp_path / "last application.csv"
+    sheet.write_text(SHEET.split("\n", 1)[1], encoding="utf-8")  # no "Application No." row
+    app = make_app(sqlite_demo_engine, "pat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        table = app.screen.query_one("#commitments-table", DataTable)
+        for _ in range(table.get_row_index(f"commitment:{commitment}") - table.cursor_row):
+            await pilot.press("down")
+        await run_command(pilot, "Enter the history before payapp")
+        await pilot.press(*str(sheet))
+        await pilot.press("enter")
+        await settle(pilot)
+        asked = top(app)
+        assert isinstance(asked, Ask) and "Which application is this sheet?" in asked.question
+        await pilot.press("x", "enter")  # not a number: refused in the dialog
+        await settle(pilot)
+        assert top(app) is asked
+        await pilot.press("backspace", "2", "4", "enter")
+        await settle(pilot)
+        report = top(app)
+        assert isinstance(report, Report)
+        assert "its first invoice in payapp is #25" in " ".join(report.lines)
+    with reading(sqlite_demo_engine) as session:
+        row = session.get(Commitment, commitment)
+        assert row is not None and row.previous_applications == 24

@@ -100,6 +100,10 @@ def _check_line(item: str, line: LineHistory) -> None:
         raise Invalid(f"item {item}: more retainage than was billed")
 
 
+class ApplicationNumberMissing(Invalid):
+    """The sheet names no application number and none was given: ask for it."""
+
+
 def history_from_g703(session: Session, actor: Actor, commitment_id: int, text: str, *,
                       application: int | None = None,
                       certificates: Decimal | None = None) -> History:
@@ -119,7 +123,9 @@ def history_from_g703(session: Session, actor: Actor, commitment_id: int, text: 
         raise Invalid("the G703 sheet does not add up, so it is not taken: "
                       + "; ".join(problems) + " (payapp g702 lists everything)")
     if number is None:
-        raise Invalid("the sheet does not say its application number: give it")
+        raise ApplicationNumberMissing(
+            "the sheet does not say which application it is (a cell “Application No. 24” in "
+            "its first lines): give its number")
     return History(number, _certified(report) if certificates is None else certificates,
                    _lines(report, stored_rate))
 

@@ -59,6 +59,11 @@ class FileTaken(Message):
         self.done = done
 
 
+def _application_number(text: str) -> str | None:
+    text = text.strip()
+    return None if text.isdigit() and int(text) >= 1 else "a whole number, 1 or more"
+
+
 def _yes_no(text: str) -> str | None:
     return None if text.strip().lower() in (*YES, *NO) else "answer yes or no"
 
@@ -278,6 +283,7 @@ class CommitmentFileAsk(Ask):
         super().__init__(question, placeholder="path of the CSV file")
         self.commitment_id = commitment_id
         self.done: Described | None = None
+        self.path_text = ""  # the path last submitted
 
     def work(self, path: Path) -> Callable[[Session, Actor], Described]:
         raise NotImplementedError
@@ -289,8 +295,12 @@ class CommitmentFileAsk(Ask):
         if not path_text:
             self._problem("Type the path of the CSV file.")
             return
-        engine = acting(self).engine
-        work = self.work
+        self.path_text = path_text
+        self.read_file()
+
+    def read_file(self) -> None:
+        """Run `work` on the file at the path last submitted."""
+        path_text, engine, work = self.path_text, acting(self).engine, self.work
 
         def read(session: Session, actor: Actor) -> Described:
             from data.file_folders import folders_for, upload_path
@@ -366,9 +376,11 @@ class HistoryFileAsk(CommitmentFileAsk):
             "which takes the next application number. Only before the first invoice.",
             commitment_id)
         self.commitment_number = commitment_number
+        self.application: int | None = None  # asked for when the sheet does not say it
 
     def work(self, path: Path) -> Callable[[Session, Actor], Described]:
         commitment_id, number = self.commitment_id, self.commitment_number
+        application = self.application
 
         def entered(session: Session, actor: Actor) -> Described:
             from data.services.commitment_history import (
@@ -377,11 +389,30 @@ class HistoryFileAsk(CommitmentFileAsk):
                 set_history,
             )
 
-            history = history_from_g703(session, actor, commitment_id, read_sheet(path))
+            history = history_from_g703(session, actor, commitment_id, read_sheet(path),
+                                        application=application)
             set_history(session, actor, commitment_id, history)
             return _Lines(history.describe(number))
 
         return entered
+
+    def on_service_refused(self, event: ServiceRefused) -> None:
+        from data.services.commitment_history import ApplicationNumberMissing
+
+        if not isinstance(event.refusal, ApplicationNumberMissing):
+            super().on_service_refused(event)
+            return
+        event.stop()
+        self._problem("The sheet does not say which application it is.")
+
+        def given(number: str | None) -> None:
+            if number is not None:
+                self.application = int(number.strip())
+                self.read_file()
+
+        self.app.push_screen(Ask("Which application is this sheet? Its number (the last "
+                                 "application filed before payapp):", placeholder="e.g. 24",
+                                 check=_application_number), given)
 
 
 def import_sov_file(screen: Screen[Any], in_view: CommitmentRow | None,
