@@ -71,3 +71,27 @@ async def test_an_empty_home_says_why_and_what_to_do(sqlite_demo_engine: Engine)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             assert words in screen_text(app).replace("\n", " ").replace("  ", " "), login
+
+
+async def test_an_administrator_of_a_project_without_commitments_is_told_how_to_start(
+        sqlite_demo_engine: Engine) -> None:
+    from data.models import Role
+    from data.projects import add_project
+    from data.roles import add_user
+    from tests.invoice_pilot import run_command, top
+    from tui.screens.commitment_setup import CommitmentForm
+
+    add_user(sqlite_demo_engine, "quinn", company="Harbor Point Builders, Inc.",
+             roles=frozenset({Role.INVOICE_ADMINISTRATOR}))
+    add_project(sqlite_demo_engine, "2502", name="Harbor Clinic",
+                general_contractor="Harbor Point Builders, Inc.", administrators=("quinn",))
+    app = make_app(sqlite_demo_engine, "quinn")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        shown = " ".join(screen_text(app).split())
+        assert "No commitment yet in your project 2502: Ctrl+P, “Set up a commitment” starts " \
+               "one." in shown
+        assert "payapp users assign" not in shown
+        await run_command(pilot, "Set up a commitment")
+        form = top(app)
+        assert isinstance(form, CommitmentForm) and form.input("project").value == "2502"

@@ -27,6 +27,7 @@ from data.models import (
     PeriodStatus,
     PointOfView,
     Project,
+    ProjectAdministrator,
 )
 from data.money import from_cents
 from data.services.access import visible_commitment_ids
@@ -111,6 +112,9 @@ class Home:
     invoices: tuple[InvoiceRow, ...]
     # The wording of the person's projects when they all share one, else the default.
     point_of_view: str = PointOfView.GENERAL_CONTRACTOR.value
+    # The numbers of the projects the person administers (a project with no commitment yet
+    # shows no row, but is where the person's setting up starts).
+    administered: tuple[str, ...] = ()
 
 
 # The invoices' sums are asked by their commitments (a few hundred) rather than by the invoices
@@ -241,4 +245,9 @@ def home_for(session: Session, actor: Actor, *, today: date) -> Home:
     )
     wordings = set(wording.values())
     common = wordings.pop() if len(wordings) == 1 else PointOfView.GENERAL_CONTRACTOR.value
-    return Home(actor, invites, commitments, invoices, common)
+    administered = tuple(session.exec(
+        select(Project.number).join(ProjectAdministrator,
+                                    col(ProjectAdministrator.project_id) == Project.id)
+        .where(ProjectAdministrator.user_id == actor.user_id)
+        .order_by(col(Project.number))).all())
+    return Home(actor, invites, commitments, invoices, common, administered)

@@ -219,10 +219,11 @@ class CommitmentForm(FormScreen):
 
 
 def set_up_commitment(screen: Screen[Any], in_view: CommitmentRow | None,
-                      done: Callable[[], None]) -> None:
-    """The form for a new commitment, offered in the highlighted commitment's project; `done`
-    runs once it is created (the home screen reads its lists again)."""
-    form = CommitmentForm(in_view.project.split(" ")[0] if in_view else "")
+                      done: Callable[[], None], default_project: str = "") -> None:
+    """The form for a new commitment, offered in the highlighted commitment's project (else in
+    `default_project`); `done` runs once it is created (the home screen reads its lists
+    again)."""
+    form = CommitmentForm(in_view.project.split(" ")[0] if in_view else default_project)
 
     def closed(_values: Mapping[str, str] | None) -> None:
         if form.made is None:

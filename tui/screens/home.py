@@ -343,6 +343,10 @@ class HomeScreen(Screen[None]):
         """What an empty home means, for who this person is."""
         assert self._home is not None
         actor = self._home.actor
+        if self._home.administered:
+            projects = ", ".join(self._home.administered)
+            return (f"No commitment yet in your project{'s' if ',' in projects else ''} "
+                    f"{projects}: Ctrl+P, “Set up a commitment” starts one.")
         return (f"You are on no project or commitment yet. Your system administrator puts you "
                 f"on them: payapp users assign {actor.login} --project NUMBER "
                 "(--commitment NUMBER for an invoice contact).")
@@ -514,7 +518,9 @@ class HomeScreen(Screen[None]):
             yield SystemCommand("Set up a commitment", "Number, title, company, contacts, "
                                 "method and retainage, in the highlighted commitment's project",
                                 lambda: commitment_setup.set_up_commitment(
-                                    self, self._project_in_view(), self.load))
+                                    self, self._project_in_view(), self.load,
+                                    self._home.administered[0] if self._home is not None
+                                    and self._home.administered else ""))
             yield SystemCommand("Edit the highlighted commitment", "Its title, company, "
                                 "contacts, method and retainage",
                                 lambda: commitment_setup.read_terms(
