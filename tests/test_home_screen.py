@@ -164,13 +164,21 @@ async def test_the_footer_fits_at_80_columns_and_shows_only_keys_that_work(
         await _settle(pilot)
         _, _, lines = await _show_tab(pilot, "invites")
         assert _footer_keys(lines[-1]) == ("i Invites v Invoices c Commitments y Yes n No "
-                                           "? Keys / Find ^q Quit")
+                                           "? Keys ^q Quit")
         _, _, lines = await _show_tab(pilot, "invoices")
-        assert _footer_keys(lines[-1]) == ("i Invites v Invoices c Commitments ? Keys / Find "
-                                           "^q Quit")
+        assert _footer_keys(lines[-1]) == "i Invites v Invoices c Commitments ? Keys ^q Quit"
         _, _, lines = await _show_tab(pilot, "commitments")
         assert _footer_keys(lines[-1]) == ("i Invites v Invoices c Commitments b Bill "
-                                           "? Keys / Find ^q Quit")
+                                           "? Keys ^q Quit")
+    app = _app(sqlite_demo_engine, "pat")  # an administrator: the longest footers
+    async with app.run_test(size=NARROW) as pilot:
+        await _settle(pilot)
+        _, _, lines = await _show_tab(pilot, "invoices")
+        assert _footer_keys(lines[-1]) == ("i Invites v Invoices c Commitments s Status "
+                                           "B Backup ? Keys ^q Quit")
+        _, _, lines = await _show_tab(pilot, "commitments")
+        assert _footer_keys(lines[-1]) == ("i Invites v Invoices c Commitments b Bill "
+                                           "s Status ? Keys ^q Quit")
 
 
 async def test_answer_and_bill_keys_act_only_where_they_are_shown(

@@ -378,7 +378,7 @@ def test_review_journey_in_tmux(terminal: Callable[..., Terminal]) -> None:
     term.step("palette", shows="Act as Pat Morales (pat)")
     term.send("Enter")
     term.step("pat's home", shows="Pat Morales (pat) · invoice administrator",
-              footer=("/ Find",), not_in_footer=("y Yes", "b Bill"))
+              footer=("^q Quit",), not_in_footer=("y Yes", "b Bill"))
     term.send("v")
     _pause()
     term.send("/")
