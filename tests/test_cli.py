@@ -110,17 +110,27 @@ def test_g702_rejects_a_bad_rate_and_a_missing_file() -> None:
     assert missing.exit_code == 2
 
 
-@pytest.mark.parametrize("command", [["audit", "verify"], ["users", "list"],
-                                     ["users", "disable", "nobody"],
-                                     ["users", "add", "ann", "--company", "X", "--role",
-                                      "support"]])
-def test_commands_on_a_fresh_home_name_the_upgrade_instead_of_a_traceback(
-        command: list[str]) -> None:
-    result = CliRunner().invoke(main, command)
-    assert result.exit_code == 1
-    assert result.output.strip() == ("payapp: the database has no payapp schema yet; run: "
-                                     "payapp db upgrade")
-    assert result.exception is None or isinstance(result.exception, SystemExit)
+def test_commands_on_a_fresh_home_migrate_the_local_file_as_the_app_does() -> None:
+    result = CliRunner().invoke(main, ["users", "list"])
+    assert result.exit_code == 0, result.output
+    assert migrate.current_revision(make_engine(
+        f"sqlite:///{locations().database_file}")) == migrate.head_revision()
+    again = CliRunner().invoke(main, ["audit", "verify"])
+    assert again.exit_code == 0, again.output
+
+
+def test_commands_refuse_a_schema_newer_than_theirs(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'newer.sqlite'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff'")
+    monkeypatch.setenv("PAYAPP_DATABASE_URL", url)
+    for command in (["users", "list"], ["audit", "verify"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1 and "newer than this payapp" in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 def test_who_blocks_on_sqlite_says_why_it_has_nothing_to_show() -> None:

@@ -240,25 +240,21 @@ def db() -> None:
 
 
 def _engine_for_admin(*, with_schema: bool = False) -> Engine:
-    """The database in use; `with_schema` stops, naming the command to run, when its schema is
-    not this payapp's (an empty file has no tables to read)."""
-    from data import migrate
+    """The database in use; `with_schema` makes sure its schema is this payapp's: a local SQLite
+    file is migrated, as the app migrates it; a shared database stops, naming the command to
+    run."""
     from data.config import ConfigError, choose_database
     from data.db import make_engine
 
     try:
-        url = choose_database().url
+        choice = choose_database()
     except ConfigError as error:
         _fail(str(error))
         raise
-    _connecting_to(url)
-    engine = make_engine(url)
     if with_schema:
-        try:
-            migrate.check_schema(engine)
-        except migrate.SchemaMismatch as error:
-            _fail(str(error))
-    return engine
+        return _open_database(choice.url, auto_migrate=choice.is_sqlite)
+    _connecting_to(choice.url)
+    return make_engine(choice.url)
 
 
 @db.command()
