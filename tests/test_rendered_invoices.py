@@ -7,7 +7,10 @@ leaving no temporary file behind even when the database refuses an invoice mid-w
 from __future__ import annotations
 
 import os
+import pickle
 import stat
+import subprocess
+import sys
 import tempfile
 from dataclasses import replace
 from datetime import datetime
@@ -16,11 +19,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from data.db import reading
 from data.documents import invoice_pdf
 from data.documents.invoice_backups import compile_backup, plan_backup
-from data.documents.rendered_invoices import RenderedInvoices
+from data.documents.rendered_invoices import RenderedInvoices, _canonical, _key
+from data.models import Invoice
 from data.services.actors import actor_for_login
 from data.services.errors import NotFound
 from data.services.invoice_views import InvoiceView, load_invoice
@@ -160,3 +165,24 @@ def test_a_refusal_mid_way_is_raised_and_leaves_nothing_behind(
     with pytest.raises(NotFound, match=str(ids[2])):
         compile_backup(lambda: reading(engine), actor, plan, out, now=NOW)
     assert list(out.iterdir()) == [] and list(scratch.iterdir()) == []
+
+
+def test_the_name_of_an_invoice_file_is_the_same_in_every_interpreter(
+        sqlite_demo_engine: Engine, tmp_path: Path) -> None:
+    """A set in the view (who may make a move) is written in order: its own order follows the
+    string hashes, which differ from one interpreter to the next (PYTHONHASHSEED)."""
+    with reading(sqlite_demo_engine) as session:
+        pat = actor_for_login(session, "pat")
+        views = [load_invoice(session, pat, invoice_id) for invoice_id in
+                 session.exec(select(Invoice.id)).all() if invoice_id is not None]
+    assert any("frozenset(" in _canonical(view) for view in views)  # there is a set to order
+    pickled = tmp_path / "views.pickle"
+    pickled.write_bytes(pickle.dumps(views))
+    script = ("import pickle, sys; from data.documents.rendered_invoices import _key; "
+              "print(' '.join(_key(v) for v in pickle.loads(open(sys.argv[1], 'rb').read())))")
+    names = {subprocess.run([sys.executable, "-c", script, str(pickled)], check=True,
+                            capture_output=True, text=True, cwd=Path(__file__).parents[1],
+                            env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout
+             for seed in range(1, 7)}
+    assert len(names) == 1
+    assert names == {" ".join(_key(view) for view in views) + "\n"}

@@ -14,24 +14,35 @@ sheet (issue 11). Here only a text that does not fit is broken into lines; each 
 once, at one size, because a width grows in proportion to the font size. The column headings
 repeat on every page, and a row never splits across pages.
 
+The fonts are parsed once per process and shared by the documents drawn after (see
+_ParsedFont): each document still embeds its own subset of them, the one fpdf2 would make from
+the font file, made once for each set of glyphs and kept for the next document using the same.
+
 Words of the point-of-view dictionary (data/wording.py) are the project's: "Invoice #3" reads
 "Progress Billing #3" to a specialty contractor, "Subcontractor" reads "Contractor" to an owner.
 """
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from io import BytesIO
 from itertools import groupby, islice
 from pathlib import Path
 from typing import Literal
 
+from fontTools import subset as ftsubset  # type: ignore[import-untyped]
+from fontTools import ttLib
 from fpdf import FPDF
+from fpdf.fonts import SubsetMap, TTFFont
 
 from data import g703
 from data.billing import Method, Summary
@@ -98,6 +109,137 @@ def _long_date(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
+# --- the fonts, parsed once ----------------------------------------------------------------
+
+# Tables that never reach a font fpdf2 embeds: those it drops (glyph substitution and
+# positioning, maths layout, FontForge's time stamps) and `kern`, which fontTools' subsetting
+# drops from a font with GPOS; dropped here once instead of decompiled for each document.
+_UNEMBEDDED_TABLES = ("GSUB", "GPOS", "GDEF", "MATH", "FFTM", "kern")
+_MACINTOSH = 1  # a character map the subsetting drops as well (fontTools' legacy_cmap)
+SUBSETS_KEPT = 64  # per font: the glyph sets of the invoices drawn last
+
+
+@dataclass(frozen=True)
+class _ParsedFont:
+    """A font as fpdf2 parsed it from its file (metrics, character map, glyph ids: read, never
+    changed, by the documents that share it), the font file to embed without the tables in
+    _UNEMBEDDED_TABLES, and the subsets of it made for the glyph sets used last.
+
+    Parsing the file took most of the fixed cost of a document (fpdf2's TTFFont decompiles the
+    glyph table to look for `.notdef` and reads every glyph's width). What fpdf2 changes while
+    it draws and writes a document is that document's own: the record of the glyphs it used
+    (SubsetMap), the glyphs it lacked, the largest size, the font descriptor (its object
+    number and font file are set when written), and the fontTools font, which is cut down in
+    place to the glyphs used when the document is written; each document gets a fresh one.
+
+    Cutting the whole font down (fontTools decompiles every glyph, name and width) was the
+    other half of that cost, so it is done once per set of glyphs: before a document is
+    written its fontTools font becomes the subset, made or kept, of exactly the glyphs it used
+    (their names kept), and fpdf2 cuts that down to the same glyphs, which takes next to
+    nothing and embeds what it would have made from the whole font."""
+
+    template: TTFFont
+    embedded: bytes
+    subsets: OrderedDict[frozenset[str], bytes] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def for_document(self, pdf: FPDF) -> TTFFont:
+        font = copy.copy(self.template)
+        font.i = len(pdf.fonts) + 1
+        font.ttfont = ttLib.TTFont(BytesIO(self.embedded), recalcTimestamp=False, lazy=True)
+        font.desc = copy.copy(self.template.desc)
+        font.missing_glyphs = []
+        font.biggest_size_pt = 0
+        font._hbfont = None
+        font.subset = SubsetMap(font)
+        return font
+
+    def subset_of(self, glyphs: frozenset[str]) -> bytes:
+        """The font cut down to `glyphs` (and those fpdf2 always keeps), names kept."""
+        with self.lock:
+            kept = self.subsets.get(glyphs)
+            if kept is not None:
+                self.subsets.move_to_end(glyphs)
+                return kept
+        font = ttLib.TTFont(BytesIO(self.embedded), recalcTimestamp=False, lazy=True)
+        options = ftsubset.Options(notdef_outline=True, recommended_glyphs=True,
+                                   glyph_names=True)
+        subsetter = ftsubset.Subsetter(options)
+        subsetter.populate(glyphs=sorted(glyphs))
+        subsetter.subset(font)
+        made = BytesIO()
+        font.save(made)
+        font.close()
+        with self.lock:
+            self.subsets[glyphs] = made.getvalue()
+            while len(self.subsets) > SUBSETS_KEPT:
+                self.subsets.popitem(last=False)
+        return made.getvalue()
+
+
+_parsing = threading.Lock()
+_parsed: dict[Path, _ParsedFont | None] = {}
+
+
+def _add_parsed_font(pdf: FPDF, style: str, path: Path) -> None:
+    """`pdf.add_font(FONT_FAMILY, style, path)`, with the font parsed once per process."""
+    with _parsing:
+        if path not in _parsed:
+            _parsed[path] = _parse_font(style, path)
+        parsed = _parsed[path]
+    if parsed is None:
+        pdf.add_font(FONT_FAMILY, style, fname=str(path))
+    else:
+        pdf.fonts[parsed.template.fontkey] = parsed.for_document(pdf)
+
+
+def _cut_down_fonts(pdf: FPDF) -> None:
+    """Before `pdf` is written: each shared font's fontTools font replaced by the subset of the
+    glyphs the document used (see _ParsedFont)."""
+    with _parsing:
+        shared = {parsed.template.fontkey: parsed for parsed in _parsed.values()
+                  if parsed is not None}
+    for key, font in pdf.fonts.items():
+        parsed = shared.get(key)
+        if parsed is None or not isinstance(font, TTFFont) or font.cw is not parsed.template.cw:
+            continue  # not a font made by parsed.for_document
+        subset = parsed.subset_of(frozenset(font.subset.get_all_glyph_names()))
+        font.ttfont.close()
+        # Its glyphs' bounding boxes were worked out when the subset was made: not again.
+        font.ttfont = ttLib.TTFont(BytesIO(subset), recalcBBoxes=False, recalcTimestamp=False,
+                                   lazy=True)
+
+
+def _parse_font(style: str, path: Path) -> _ParsedFont | None:
+    """The font parsed, or None for a font fpdf2 treats in ways not shared here (colour,
+    CFF outlines, WOFF, or a `.notdef` glyph that fpdf2 adds to its copy of the font)."""
+    scratch = FPDF()
+    scratch.add_font(FONT_FAMILY, style, fname=str(path))
+    template = next(iter(scratch.fonts.values()))
+    assert isinstance(template, TTFFont)
+    try:
+        if (template.color_font is not None or template.is_cff or template.is_compressed
+                or template.is_symbol):
+            return None
+        original = ttLib.TTFont(path, recalcTimestamp=False, lazy=True)
+        try:
+            if "glyf" not in original or ".notdef" not in original.getGlyphOrder():
+                return None
+            for tag in _UNEMBEDDED_TABLES:
+                if tag in original:
+                    del original[tag]
+            cmap = original["cmap"]
+            cmap.tables = [table for table in cmap.tables if table.platformID != _MACINTOSH]
+            embedded = BytesIO()
+            original.recalcBBoxes = False
+            original.save(embedded)
+        finally:
+            original.close()
+        return _ParsedFont(template, embedded.getvalue())
+    finally:
+        template.close()
+
+
 # --- the document ----------------------------------------------------------------------------
 
 
@@ -108,7 +250,7 @@ class _InvoiceDocument(FPDF):
     def __init__(self, view: InvoiceView) -> None:
         super().__init__(orientation="L", unit="mm", format="letter")
         for style, path in FONT_FILES.items():
-            self.add_font(FONT_FAMILY, style, fname=str(path))
+            _add_parsed_font(self, style, path)
         self.set_margins(MARGIN, MARGIN, MARGIN)
         self.set_auto_page_break(True, margin=FOOTER_ROOM)
         self.alias_nb_pages()
@@ -306,6 +448,7 @@ def render_invoice_pdf(view: InvoiceView) -> bytes:
     pdf.on_continuation_sheet = True
     pdf.add_page()
     _draw_continuation_sheet(pdf, view)
+    _cut_down_fonts(pdf)
     return bytes(pdf.output())
 
 
