@@ -76,3 +76,19 @@ async def test_shift_x_writes_the_csv_of_the_invoice_as_saved(sqlite_demo_engine
         assert path.read_bytes().decode() == sov_csv_text(screen.view)
         assert "-0.00" not in path.read_text()
         assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_exported_sheet_says_its_application_number_to_the_history_import(
+        sqlite_demo_engine: Engine) -> None:
+    from data.services.commitment_history import history_from_g703
+
+    approved = [view for view in _every_demo_invoice(sqlite_demo_engine)
+                if view.commitment_number == "SC-2417-016" and view.position == 2]
+    assert len(approved) == 1
+    view = approved[0]
+    assert f"Application No. {view.position}," in sov_csv_text(view).splitlines()[3]
+    with reading(sqlite_demo_engine) as session:
+        history = history_from_g703(session, actor_for_login(session, "pat"),
+                                    view.commitment_id, sov_csv_text(view))
+    assert history.application == 2  # read from the sheet: no number had to be given
+    assert history.certificates == view.summary.total_earned_less_retainage

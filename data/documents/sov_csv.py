@@ -71,15 +71,16 @@ def _rows(view: InvoiceView, columns: Sequence[G703Column]) -> Iterable[list[str
 
 
 def _titles(view: InvoiceView) -> list[str]:
-    """What the sheet is of: `Subcontract: SC-2417-016 Electrical`, `Invoice #3, period ...`."""
+    """What the sheet is of: `Subcontract: SC-2417-016 Electrical`, `Invoice #3, Application
+    No. 3, period ...` (the number the history import reads, data/services/commitment_history)."""
     pov = view.point_of_view
     number = f" ({view.invoice_number})" if view.invoice_number else ""
     return [
         f"Continuation sheet (G703): {view.project_number} {view.project_name}",
         f"{word('Subcontract', pov)}: {view.commitment_number} {view.commitment_title}",
         f"{word('Subcontractor', pov)}: {view.contract_company}",
-        f"{word('Invoice #', pov)}{view.position}{number}, period "
-        f"{view.period_start.isoformat()} to {view.period_end.isoformat()}",
+        f"{word('Invoice #', pov)}{view.position}{number}, Application No. {view.position}, "
+        f"period {view.period_start.isoformat()} to {view.period_end.isoformat()}",
     ]
 
 
