@@ -70,14 +70,16 @@ def _as_json(values: Mapping[str, object]) -> str:
 
 def change_notices(session: Session, invoice_id: int) -> tuple[ChangeNotice, ...]:
     """The administrators' saves of the invoice, newest first."""
+    rows = session.exec(select(InvoiceChange).where(InvoiceChange.invoice_id == invoice_id)
+                        .order_by(col(InvoiceChange.changed_at), col(InvoiceChange.id))).all()
+    if not rows:  # nearly every invoice: one query, not two
+        return ()
     items = {line_id: item for line_id, item in session.exec(
         select(InvoiceLine.id, SovLine.item_no)
         .join(SovLine, col(SovLine.id) == InvoiceLine.sov_line_id)
         .where(InvoiceLine.invoice_id == invoice_id)).all()}
     saves: dict[str, tuple[InvoiceChange, list[str]]] = {}
-    for row in session.exec(select(InvoiceChange).where(InvoiceChange.invoice_id == invoice_id)
-                            .order_by(col(InvoiceChange.changed_at),
-                                      col(InvoiceChange.id))).all():
+    for row in rows:
         subject = ("" if row.entity == "invoice"
                    else f"line {items.get(row.entity_id, '?')}, ")
         sentences = saves.setdefault(row.batch, (row, []))[1]
