@@ -82,13 +82,7 @@ class ChangeOrderForm(FormScreen):
         self._working = False
 
     def action_submit(self) -> None:
-        if self._working:
-            return
-        refused = self.refusals()
-        for field in self.fields:
-            self._say(self.query_one(f"#error-{field.key}", Static), refused.get(field.key))
-        if refused:
-            self.input(next(f.key for f in self.fields if f.key in refused)).focus()
+        if self._working or self.fields_refused():
             return
         values, commitment_id = self.values(), self.commitment_id
 
@@ -105,7 +99,7 @@ class ChangeOrderForm(FormScreen):
                 number=values["number"], title=values["title"], lines=lines))
 
         self._working = True
-        self._say(self.query_one("#form-problem", Static), None)
+        self.show_problem(None)
         call_service(self, "Creating the change order", work, lambda made: made, writes=True,
                      group="change-order")
 
@@ -116,20 +110,15 @@ class ChangeOrderForm(FormScreen):
     def on_service_refused(self, event: ServiceRefused) -> None:
         event.stop()
         self._working = False
-        label, _, reason = event.reason.partition(": ")
-        key = {"Number": "number", "Title": "title", "Lines": "lines"}.get(label)
-        if label.startswith("Line "):
-            key, reason = "lines", event.reason
-        if key is not None and reason:
-            self._say(self.query_one(f"#error-{key}", Static), reason)
-            self.input(key).focus()
-        else:
-            self._say(self.query_one("#form-problem", Static), event.reason)
+        reason = event.reason
+        if reason.startswith("Line "):  # "Line 2: ..." is said whole, under the lines
+            reason = f"Lines: {reason}"
+        self.show_refusal(reason, {"Number": "number", "Title": "title", "Lines": "lines"})
 
     def on_service_failed(self, event: ServiceFailed) -> None:
         event.stop()
         self._working = False
-        self._say(self.query_one("#form-problem", Static), event.text)
+        self.show_problem(event.text)
 
 
 class ChangeOrdersScreen(Screen[None]):

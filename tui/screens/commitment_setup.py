@@ -171,13 +171,7 @@ class CommitmentForm(FormScreen):
         self._working = False
 
     def action_submit(self) -> None:
-        if self._working:
-            return
-        refused = self.refusals()
-        for field in self.fields:
-            self._say(self.query_one(f"#error-{field.key}", Static), refused.get(field.key))
-        if refused:
-            self.input(next(f.key for f in self.fields if f.key in refused)).focus()
+        if self._working or self.fields_refused():
             return
         values = self.values()
         terms = terms_from(values)
@@ -192,7 +186,7 @@ class CommitmentForm(FormScreen):
             return create_commitment(session, actor, project, terms)
 
         self._working = True
-        self._say(self.query_one("#form-problem", Static), None)
+        self.show_problem(None)
         call_service(self, "Saving the commitment" if editing else "Creating the commitment",
                      work, CommitmentCreated, writes=True, group="commitment-setup")
 
@@ -203,19 +197,12 @@ class CommitmentForm(FormScreen):
     def on_service_refused(self, event: ServiceRefused) -> None:
         event.stop()
         self._working = False
-        label, _, reason = event.reason.partition(": ")
-        key = REFUSAL_FIELDS.get(label)
-        if key is not None and reason:
-            self._say(self.query_one(f"#error-{key}", Static), reason)
-            self.input(key).focus()
-            self.query_one(f"#row-{key}").scroll_visible()
-        else:
-            self._say(self.query_one("#form-problem", Static), event.reason)
+        self.show_refusal(event.reason, REFUSAL_FIELDS)
 
     def on_service_failed(self, event: ServiceFailed) -> None:
         event.stop()
         self._working = False
-        self._say(self.query_one("#form-problem", Static), event.text)
+        self.show_problem(event.text)
 
 
 def set_up_commitment(screen: Screen[Any], in_view: CommitmentRow | None,

@@ -21,7 +21,7 @@ all: looking at a value never changes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -195,7 +195,9 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
     def action_cancel(self) -> None:
         self.dismiss(None)
 
-    def action_submit(self) -> None:
+    def fields_refused(self) -> bool:
+        """Each field's reason shown under it; when any field is refused, the first is focused
+        and True is returned."""
         refused = self.refusals()
         for field in self.fields:
             self._say(self.query_one(f"#error-{field.key}", Static), refused.get(field.key))
@@ -203,6 +205,26 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
             first = next(f.key for f in self.fields if f.key in refused)
             self.input(first).focus()
             self.query_one(f"#row-{first}").scroll_visible()
+        return bool(refused)
+
+    def show_problem(self, problem: str | None) -> None:
+        """What is wrong with the form as a whole (None clears it)."""
+        self._say(self.query_one("#form-problem", Static), problem)
+
+    def show_refusal(self, reason: str, fields_by_label: Mapping[str, str]) -> None:
+        """A service's refusal, under the field its first words name ("Number: ...", by the
+        field's label in `fields_by_label`), else under the form; what was typed stays."""
+        label, _, said = reason.partition(": ")
+        key = fields_by_label.get(label)
+        if key is None or not said:
+            self.show_problem(reason)
+            return
+        self._say(self.query_one(f"#error-{key}", Static), said)
+        self.input(key).focus()
+        self.query_one(f"#row-{key}").scroll_visible()
+
+    def action_submit(self) -> None:
+        if self.fields_refused():
             return
         values = self.values()
         problem = self.check_all(values) if self.check_all is not None else None
