@@ -22,11 +22,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from data.db import reading, writing
@@ -234,23 +236,28 @@ def test_the_command_takes_the_history_and_says_what_follows(
     assert refused.exit_code == 1 and "does not add up" in refused.output
 
 
+async def _give_the_sheet(pilot: Pilot[Any], commitment: int, sheet: Path) -> None:
+    """pat, on home: highlights the commitment, opens the history dialog, gives the sheet."""
+    await settle(pilot)
+    await pilot.press("c")
+    await settle(pilot)
+    table = pilot.app.screen.query_one("#commitments-table", DataTable)
+    for _ in range(table.get_row_index(f"commitment:{commitment}") - table.cursor_row):
+        await pilot.press("down")
+    await run_command(pilot, "Enter the history before payapp")
+    assert isinstance(top(pilot.app), HistoryFileAsk)  # type: ignore[arg-type]
+    await pilot.press(*str(sheet))
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 async def test_from_the_palette_at_80x24(sqlite_demo_engine: Engine, tmp_path: Path) -> None:
     commitment = _fire_protection(sqlite_demo_engine)
     sheet = tmp_path / "application 24.csv"
     sheet.write_text(SHEET, encoding="utf-8")
     app = make_app(sqlite_demo_engine, "pat")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("c")
-        await settle(pilot)
-        table = app.screen.query_one("#commitments-table", DataTable)
-        for _ in range(table.get_row_index(f"commitment:{commitment}") - table.cursor_row):
-            await pilot.press("down")
-        await run_command(pilot, "Enter the history before payapp")
-        assert isinstance(top(app), HistoryFileAsk)
-        await pilot.press(*str(sheet))
-        await pilot.press("enter")
-        await settle(pilot)
+        await _give_the_sheet(pilot, commitment, sheet)
         report = top(app)
         assert isinstance(report, Report)
         assert "its first invoice in payapp is #25" in " ".join(report.lines)
@@ -269,16 +276,7 @@ async def test_a_sheet_that_does_not_say_its_number_is_asked_for_it(
     sheet.write_text(SHEET.split("\n", 1)[1], encoding="utf-8")  # no "Application No." row
     app = make_app(sqlite_demo_engine, "pat")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("c")
-        await settle(pilot)
-        table = app.screen.query_one("#commitments-table", DataTable)
-        for _ in range(table.get_row_index(f"commitment:{commitment}") - table.cursor_row):
-            await pilot.press("down")
-        await run_command(pilot, "Enter the history before payapp")
-        await pilot.press(*str(sheet))
-        await pilot.press("enter")
-        await settle(pilot)
+        await _give_the_sheet(pilot, commitment, sheet)
         asked = top(app)
         assert isinstance(asked, Ask) and "Which application is this sheet?" in asked.question
         await pilot.press("x", "enter")  # not a number: refused in the dialog
