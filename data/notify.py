@@ -86,50 +86,39 @@ def invoice_sent_for_review(session: Session, invoice: Invoice, *, sent_by: str
 
 def invoice_sent_back(session: Session, invoice: Invoice, *, sent_by: str
                       ) -> list[OutboxEmail]:
-    """Tell each invoice contact of the commitment that their invoice came back for revision."""
-    if session.get_bind().dialect.name == "postgresql":
-        return []  # the database's trigger queues them when the status changes (0008)
-    commitment = session.get(Commitment, invoice.commitment_id)
-    assert commitment is not None
-    project = session.get(Project, commitment.project_id)
-    assert project is not None
-    contacts = _active_contacts(session, commitment)
-    subject = (f"Invoice #{invoice.position} for {commitment.number} {commitment.title} "
-               "needs revision")
-    body = "\n".join([
-        f"{sent_by} sent invoice #{invoice.position} back for revision.",
-        "",
-        *_which_invoice(invoice, commitment, project),
-        "",
-        "Open payapp to read the reviewer's comments, then send the invoice again.",
-    ])
-    return [queue(session, kind="invoice_sent_back", to_address=contact.email,
-                  to_name=contact.display_name, subject=subject, body=body,
-                  invoice_id=invoice.id) for contact in contacts]
+    """Tell each invoice contact of the commitment that their invoice came back for revision
+    (on PostgreSQL the database's trigger queues them when the status changes, 0008)."""
+    return _to_contacts(session, invoice, "invoice_sent_back", "needs revision",
+                        f"{sent_by} sent invoice #{invoice.position} back for revision.",
+                        "Open payapp to read the reviewer's comments, then send the invoice "
+                        "again.")
 
 
 def invoice_changed(session: Session, invoice: Invoice, *, changed_by: str
                     ) -> list[OutboxEmail]:
     """Tell each invoice contact of the commitment that an invoice administrator changed their
-    invoice; what changed is on the invoice (data/services/invoice_notices.py)."""
+    invoice; what changed is on the invoice (data/services/invoice_notices.py). On PostgreSQL
+    the database's trigger queues them with the change (0018)."""
+    return _to_contacts(session, invoice, "invoice_changed", f"was changed by {changed_by}",
+                        f"{changed_by} changed invoice #{invoice.position}.",
+                        "Open the invoice in payapp to see what changed.")
+
+
+def _to_contacts(session: Session, invoice: Invoice, kind: str, subject_end: str, news: str,
+                 what_to_do: str) -> list[OutboxEmail]:
+    """One email about the invoice to each active contact of its commitment, on SQLite."""
     if session.get_bind().dialect.name == "postgresql":
-        return []  # the database's trigger queues them with the change (0018)
+        return []
     commitment = session.get(Commitment, invoice.commitment_id)
     assert commitment is not None
     project = session.get(Project, commitment.project_id)
     assert project is not None
     subject = (f"Invoice #{invoice.position} for {commitment.number} {commitment.title} "
-               f"was changed by {changed_by}")
-    body = "\n".join([
-        f"{changed_by} changed invoice #{invoice.position}.",
-        "",
-        *_which_invoice(invoice, commitment, project),
-        "",
-        "Open the invoice in payapp to see what changed.",
-    ])
-    return [queue(session, kind="invoice_changed", to_address=contact.email,
-                  to_name=contact.display_name, subject=subject, body=body,
-                  invoice_id=invoice.id) for contact in _active_contacts(session, commitment)]
+               f"{subject_end}")
+    body = "\n".join([news, "", *_which_invoice(invoice, commitment, project), "", what_to_do])
+    return [queue(session, kind=kind, to_address=contact.email, to_name=contact.display_name,
+                  subject=subject, body=body, invoice_id=invoice.id)
+            for contact in _active_contacts(session, commitment)]
 
 
 def contacts_invited(session: Session, invite: Invite, *, invited_by: str
