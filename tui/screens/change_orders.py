@@ -6,7 +6,6 @@ its total to the contract sum (data/services/change_orders.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -18,6 +17,7 @@ from textual.widgets import DataTable, Static
 from data.terminal_text import terminal_safe
 from tui.dialogs import Choose
 from tui.parts.message_line import MessageLine
+from tui.screens.commitment_setup import required
 from tui.service_calls import ServiceFailed, ServiceRefused, acting, call_service
 from tui.widgets.form import FormField, FormScreen
 from tui.widgets.quiet_footer import QuietFooter
@@ -54,10 +54,6 @@ def _kind(text: str) -> str | None:
     return None if text.strip().upper() in ("PCO", "CCO") else "PCO or CCO"
 
 
-def _required(what: str) -> Callable[[str], str | None]:
-    return lambda text: None if text.strip() else f"the {what} is needed"
-
-
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
@@ -71,9 +67,9 @@ class ChangeOrderForm(FormScreen):
                       else "Pendant fixtures = 2,500; Credit: cans = -1,200")
         super().__init__(f"New change order of commitment {commitment_number}", [
             FormField("kind", "Kind", "CCO", _kind, "PCO or CCO"),
-            FormField("number", "Number", "", _required("number"), "e.g. 004"),
-            FormField("title", "Title", "", _required("title"), "e.g. Added pendant lighting"),
-            FormField("lines", "Lines", "", _required("lines"), lines_hint),
+            FormField("number", "Number", "", required("number"), "e.g. 004"),
+            FormField("title", "Title", "", required("title"), "e.g. Added pendant lighting"),
+            FormField("lines", "Lines", "", required("lines"), lines_hint),
         ], intro="Lines separated by “;”, each “description = " + (
             "quantity unit @ unit price”" if unit_based else "amount” (a deduction is negative)")
             + ". It starts as a Draft; m moves it on.")

@@ -93,15 +93,16 @@ def _sliding(text: str) -> str | None:
     return None
 
 
-def _required(what: str) -> Callable[[str], str | None]:
+def required(what: str) -> Callable[[str], str | None]:
+    """A form field's check: something must be typed."""
     return lambda text: None if text.strip() else f"the {what} is needed"
 
 
 FIELDS = (
-    ("project", "Project number", _required("project's number"), ""),
-    ("number", "Number", _required("commitment's number"), "SC-2417-040"),
-    ("title", "Title", _required("title"), "Drywall & Framing"),
-    ("company", "Contract company", _required("company's name"), "a subcontractor's name"),
+    ("project", "Project number", required("project's number"), ""),
+    ("number", "Number", required("commitment's number"), "SC-2417-040"),
+    ("title", "Title", required("title"), "Drywall & Framing"),
+    ("company", "Contract company", required("company's name"), "a subcontractor's name"),
     ("new_company", "New company?", _yes_no, "yes: create it"),
     ("contacts", "Invoice contacts", None, "logins, separated by commas"),
     ("method", "Method", _method, "amount or unit"),
